@@ -1,0 +1,11 @@
+"""Run the embedded endpoint in the foreground: python -m lab_helpers.endpoint --port N --home DIR."""
+import argparse
+from pathlib import Path
+
+from .server import serve_forever
+
+parser = argparse.ArgumentParser(prog="python -m lab_helpers.endpoint")
+parser.add_argument("--port", type=int, required=True)
+parser.add_argument("--home", type=Path, required=True)
+args = parser.parse_args()
+serve_forever(args.port, args.home)

@@ -1,0 +1,154 @@
+"""What an engine gets besides the request: clients to the endpoint itself, ports, shared state."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+from ..config import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
+from ..engines.ports import CatalogError, FileCache
+from . import moto_adapter
+
+# Calls from an engine back into its own endpoint: fail fast, never retry for long.
+_SELF_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5,
+                      read_timeout=300, max_pool_connections=32)
+
+
+class EngineContext:
+    def __init__(self, endpoint_url: str, home: Path):
+        self.endpoint_url = endpoint_url
+        self.home = Path(home)
+        self.cache = FileCache(str(self.home / "cache" / "objects"))
+        self._state: dict[str, object] = {}
+        self._lock = threading.Lock()
+        self._clients: dict[tuple, object] = {}
+
+    def client(self, service: str, region: str = "us-east-1", credentials: dict | None = None):
+        """A boto3 client for the endpoint itself, as the learner (default) or as a role session."""
+        creds = credentials or {"AccessKeyId": LOCAL_ACCESS_KEY, "SecretAccessKey": LOCAL_SECRET_KEY}
+        key = (service, region, creds["AccessKeyId"])
+        with self._lock:
+            if key not in self._clients:
+                session = boto3.session.Session(
+                    aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                    aws_session_token=creds.get("SessionToken"), region_name=region)
+                self._clients[key] = session.client(service, endpoint_url=self.endpoint_url, config=_SELF_CONFIG)
+            return self._clients[key]
+
+    def state(self, name: str, factory):
+        """A per-engine singleton (executors, job tables) dropped on reset."""
+        with self._lock:
+            if name not in self._state:
+                self._state[name] = factory()
+            return self._state[name]
+
+    def reset(self) -> None:
+        with self._lock:
+            states, self._state = list(self._state.values()), {}
+        for state in states:
+            shutdown = getattr(state, "shutdown", None)
+            if callable(shutdown):
+                shutdown()
+
+    def store(self, region: str = "us-east-1") -> moto_adapter.MotoObjectStore:
+        """The learner's view of S3 (reads in-process, writes through the API)."""
+        return moto_adapter.MotoObjectStore(self.cache, lambda: self.client("s3", region))
+
+    def catalog(self, region: str = "us-east-1") -> "BotoCatalog":
+        return BotoCatalog(self.client("glue", region))
+
+
+class BotoCatalog:
+    """The Catalog port over the Glue API of the endpoint (moto's Data Catalog)."""
+
+    def __init__(self, glue):
+        self.glue = glue
+
+    def _call(self, fn, **kwargs):
+        try:
+            return fn(**kwargs)
+        except self.glue.exceptions.EntityNotFoundException as exc:
+            raise CatalogError("EntityNotFoundException", str(exc)) from None
+        except self.glue.exceptions.AlreadyExistsException as exc:
+            raise CatalogError("AlreadyExistsException", str(exc)) from None
+
+    def list_databases(self) -> list[dict]:
+        out = []
+        for page in self.glue.get_paginator("get_databases").paginate():
+            out.extend(page["DatabaseList"])
+        return out
+
+    def get_database(self, name: str) -> dict | None:
+        try:
+            return self._call(self.glue.get_database, Name=name)["Database"]
+        except CatalogError:
+            return None
+
+    def create_database(self, name: str, description: str = "", location_uri: str = "") -> None:
+        db = {"Name": name}
+        if description:
+            db["Description"] = description
+        if location_uri:
+            db["LocationUri"] = location_uri
+        self._call(self.glue.create_database, DatabaseInput=db)
+
+    def delete_database(self, name: str) -> None:
+        self._call(self.glue.delete_database, Name=name)
+
+    def list_tables(self, database: str) -> list[dict]:
+        out = []
+        try:
+            for page in self.glue.get_paginator("get_tables").paginate(DatabaseName=database):
+                out.extend(page["TableList"])
+        except self.glue.exceptions.EntityNotFoundException as exc:
+            raise CatalogError("EntityNotFoundException", str(exc)) from None
+        return out
+
+    def get_table(self, database: str, name: str) -> dict | None:
+        try:
+            return self._call(self.glue.get_table, DatabaseName=database, Name=name)["Table"]
+        except CatalogError:
+            return None
+
+    def create_table(self, database: str, table_input: dict) -> None:
+        self._call(self.glue.create_table, DatabaseName=database, TableInput=_table_input(table_input))
+
+    def update_table(self, database: str, table_input: dict) -> None:
+        self._call(self.glue.update_table, DatabaseName=database, TableInput=_table_input(table_input))
+
+    def delete_table(self, database: str, name: str) -> None:
+        self._call(self.glue.delete_table, DatabaseName=database, Name=name)
+
+    def get_partitions(self, database: str, table: str) -> list[dict]:
+        out = []
+        try:
+            for page in self.glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table):
+                out.extend(page["Partitions"])
+        except self.glue.exceptions.EntityNotFoundException as exc:
+            raise CatalogError("EntityNotFoundException", str(exc)) from None
+        return out
+
+    def create_partitions(self, database: str, table: str, partition_inputs: list[dict]) -> None:
+        for i in range(0, len(partition_inputs), 100):  # Glue's BatchCreatePartition limit
+            chunk = partition_inputs[i:i + 100]
+            resp = self._call(self.glue.batch_create_partition, DatabaseName=database, TableName=table,
+                              PartitionInputList=chunk)
+            errors = resp.get("Errors") or []
+            if errors:
+                first = errors[0]["ErrorDetail"]
+                raise CatalogError(first.get("ErrorCode", "InternalServiceException"), first.get("ErrorMessage", ""))
+
+    def delete_partition(self, database: str, table: str, values: list[str]) -> None:
+        self._call(self.glue.delete_partition, DatabaseName=database, TableName=table, PartitionValues=values)
+
+
+_TABLE_INPUT_KEYS = {"Name", "Description", "Owner", "LastAccessTime", "LastAnalyzedTime", "Retention",
+                     "StorageDescriptor", "PartitionKeys", "ViewOriginalText", "ViewExpandedText",
+                     "TableType", "Parameters", "TargetTable", "ViewDefinition"}
+
+
+def _table_input(table: dict) -> dict:
+    """GetTable output → TableInput (Glue rejects read-only fields such as CreateTime)."""
+    return {k: v for k, v in table.items() if k in _TABLE_INPUT_KEYS}

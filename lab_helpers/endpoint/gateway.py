@@ -1,0 +1,192 @@
+"""The WSGI gateway: identify each request, hand it to an engine or to moto, never leak a 500 page.
+
+Order per request: kit routes (``/_labkit/*``) → identify (service, operation) → guard (may
+refuse) → engine handler (answers completely) or moto (untouched). moto's HTML error pages
+and exceptions become AWS-shaped errors naming the operation, so botocore raises a readable
+``ClientError`` instead of retrying a 500 and failing obscurely.
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+import time
+from urllib.parse import parse_qs
+
+from . import moto_adapter
+from .protocol import RequestInfo, error_response, identify, needs_body, not_emulated
+from .registry import EngineError, EngineRequest, EngineResponse, Registry
+
+log = logging.getLogger("labkit.gateway")
+
+_REASONS = {200: "OK", 202: "Accepted", 204: "No Content", 400: "Bad Request", 403: "Forbidden",
+            404: "Not Found", 409: "Conflict", 413: "Payload Too Large", 429: "Too Many Requests",
+            500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable"}
+
+
+class Gateway:
+    def __init__(self, registry: Registry, context, moto_app=None, version: str = ""):
+        self.registry = registry
+        self.context = context
+        self.moto_app = moto_app or moto_adapter.make_app()
+        self.version = version
+        self.started = time.time()
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    # -- WSGI entry ----------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        with self._lock:
+            self.requests += 1
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path.startswith("/_labkit/"):
+            return self._kit_route(method, path, start_response)
+        headers = _headers(environ)
+        query_string = environ.get("QUERY_STRING", "")
+        try:
+            info = identify(method, path, query_string, headers, None)
+            body = None
+            if needs_body(info):
+                body = _read_body(environ)
+                info = identify(method, path, query_string, headers, body)
+            handler = self.registry.handler_for(info.service, info.operation)
+            guard = self.registry.guard_for(info.service, info.operation)
+        except Exception as exc:  # identification must never take the endpoint down
+            log.exception("could not identify request %s %s", method, path)
+            return self._respond(start_response, *error_response(
+                RequestInfo(), "InternalFailure", f"The local endpoint could not parse this request: {exc}", 500))
+
+        if guard or handler:
+            request = EngineRequest(
+                service=info.service, operation=info.operation, region=info.region,
+                account_id=moto_adapter.ACCOUNT_ID, access_key=info.access_key, method=method, path=path,
+                query=parse_qs(query_string, keep_blank_values=True), headers=headers,
+                body=b"", path_params=info.path_params, protocol=info.protocol,
+            )
+            if guard:
+                # Guards decide on headers alone: an S3 upload's body is never buffered here.
+                answer = self._run(guard, request, info)
+                if answer is not None:
+                    return self._respond_engine(start_response, answer)
+            if handler:
+                request.body = body if body is not None else _read_body(environ)
+                answer = self._run(handler, request, info)
+                if answer is None:
+                    answer = EngineResponse(200, b"{}", {"Content-Type": "application/x-amz-json-1.1"})
+                return self._respond_engine(start_response, answer)
+        return self._moto(environ, start_response, info)
+
+    # -- engines -------------------------------------------------------------------------------
+    def _run(self, fn, request: EngineRequest, info: RequestInfo):
+        try:
+            return fn(request, self.context)
+        except EngineError as err:
+            status, headers, body = error_response(info, err.code, err.message, err.status)
+            return EngineResponse(status, body, dict(headers))
+        except Exception as exc:
+            log.exception("engine failed on %s", info.label)
+            status, headers, body = error_response(
+                info, "InternalFailure",
+                f"The local engine for {info.label} failed: {type(exc).__name__}: {exc}. "
+                "The endpoint is still running; details are in the endpoint log.", 500, sender_fault=False)
+            return EngineResponse(status, body, dict(headers))
+
+    def _respond_engine(self, start_response, answer: EngineResponse):
+        headers = dict(answer.headers)
+        headers.setdefault("Content-Length", str(len(answer.body)))
+        return self._respond(start_response, answer.status, list(headers.items()), answer.body)
+
+    # -- moto ----------------------------------------------------------------------------------
+    def _moto(self, environ, start_response, info: RequestInfo):
+        state: dict = {}
+
+        def intercept(status, headers, exc_info=None):
+            code = int(status.split()[0])
+            ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
+            if (code >= 500 or code == 404) and "text/html" in ctype:
+                state["replaced"] = code
+                return lambda data: None
+            return start_response(status, headers, exc_info)
+
+        try:
+            result = self.moto_app(environ, intercept)
+        except NotImplementedError as exc:
+            return self._respond(start_response, *not_emulated(info, str(exc)))
+        except Exception as exc:
+            if info.service and moto_adapter.operation_implemented(info.service, info.operation) is False:
+                return self._respond(start_response, *not_emulated(info))  # moto has no such service
+            log.exception("moto failed on %s", info.label)
+            return self._respond(start_response, *error_response(
+                info, "InternalFailure",
+                f"The local endpoint failed while handling {info.label}: {type(exc).__name__}: {exc}",
+                500, sender_fault=False))
+        if "replaced" not in state:
+            return result
+        if hasattr(result, "close"):
+            result.close()
+        # An HTML page means moto has no route or no handler for this operation.
+        return self._respond(start_response, *not_emulated(info))
+
+    # -- kit routes ----------------------------------------------------------------------------
+    def health(self) -> dict:
+        return {
+            "status": "running",
+            "version": self.version,
+            "moto_version": moto_adapter.MOTO_VERSION,
+            "engines": self.registry.engines(),
+            "uptime_seconds": round(time.time() - self.started, 3),
+            "requests": self.requests,
+        }
+
+    def _kit_route(self, method: str, path: str, start_response):
+        if path == "/_labkit/health" and method in ("GET", "HEAD"):
+            return self._json(start_response, 200, self.health())
+        if path == "/_labkit/reset" and method == "POST":
+            self.context.reset()
+            moto_adapter.reset()
+            return self._json(start_response, 200, {"status": "reset"})
+        return self._json(start_response, 404, {
+            "error": f"unknown kit route {method} {path}",
+            "routes": ["GET /_labkit/health", "POST /_labkit/reset"],
+        })
+
+    def _json(self, start_response, status: int, payload: dict):
+        body = json.dumps(payload, sort_keys=True).encode()
+        return self._respond(start_response, status,
+                             [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body)
+
+    @staticmethod
+    def _respond(start_response, status: int, headers, body: bytes):
+        start_response(f"{status} {_REASONS.get(status, 'Status')}", list(headers))
+        return [body]
+
+
+def _headers(environ) -> dict[str, str]:
+    out = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            out[key[5:].replace("_", "-").lower()] = value
+    if "CONTENT_TYPE" in environ:
+        out["content-type"] = environ["CONTENT_TYPE"]
+    if "CONTENT_LENGTH" in environ:
+        out["content-length"] = environ["CONTENT_LENGTH"]
+    return out
+
+
+def _read_body(environ) -> bytes:
+    """Read the request body once and put an equivalent stream back for moto."""
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    length = environ.get("CONTENT_LENGTH") or ""
+    if length.isdigit():
+        body = stream.read(int(length)) if int(length) else b""
+    elif environ.get("wsgi.input_terminated"):
+        body = stream.read()
+    else:
+        body = b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body

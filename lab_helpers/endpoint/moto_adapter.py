@@ -1,0 +1,218 @@
+"""The only module that touches moto internals: its WSGI app, its backends, its reset.
+
+Engines read bulk S3 bytes here because it is ~100x faster than HTTP; everything else they do
+through the public API (boto3 clients pointed at the endpoint itself). A moto upgrade that
+moves these internals breaks here and nowhere else (tests/endpoint/test_moto_adapter.py).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import moto
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+from ..engines.ports import FileCache, NoSuchBucket, NoSuchKey, ObjectInfo
+
+MOTO_VERSION = moto.__version__
+ACCOUNT_ID = DEFAULT_ACCOUNT_ID
+REQUEST_HANDLER = MotoRequestHandler
+
+
+def make_app() -> DomainDispatcherApplication:
+    """moto's server-mode WSGI app (the control plane). Flask debug mode makes moto's
+    exceptions propagate to our gateway, which turns them into AWS-shaped errors."""
+    return DomainDispatcherApplication(create_backend_app)
+
+
+def disable_bucket_policy_evaluation() -> None:
+    """moto evaluates bucket policies without S3 condition keys, so a Deny conditioned on
+    ``s3:x-amz-server-side-encryption`` blocks every upload. The kit's iam_lite guard evaluates
+    bucket policies with the real condition keys instead (engines/iam_lite.py)."""
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+
+    FakeBucket.get_permission = lambda self, action, resource: PermissionResult.NEUTRAL
+
+
+def reset() -> None:
+    """Wipe every moto backend (what POST /moto-api/reset does)."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
+def operation_implemented(service: str, operation: str) -> bool | None:
+    """Whether moto's responses class has a handler for the operation (None: cannot tell)."""
+    import importlib
+    import re
+
+    module_name = {"lambda": "awslambda", "sagemaker-runtime": "sagemakerruntime",
+                   "redshift-data": "redshiftdata", "logs": "logs"}.get(service, service.replace("-", ""))
+    try:
+        module = importlib.import_module(f"moto.{module_name}.responses")
+    except ImportError:
+        return False
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+    snake = re.sub(r"_+", "_", snake)
+    for obj in vars(module).values():
+        if isinstance(obj, type) and obj.__module__ == module.__name__ and hasattr(obj, snake):
+            return True
+    return None
+
+
+# --- identities ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Principal:
+    """Who signed a request: the account's own admin identity, or an assumed role session."""
+
+    arn: str
+    kind: str               # "root" | "assumed-role"
+    role_arn: str = ""
+    role_name: str = ""
+    session_name: str = ""
+    account_id: str = ACCOUNT_ID
+
+
+def principal_for_access_key(access_key: str) -> Principal:
+    from moto.sts.models import sts_backends
+
+    if access_key:
+        for partition_backends in sts_backends.get(ACCOUNT_ID, {}).values():
+            role = partition_backends.get_assumed_role_from_access_key(access_key)
+            if role is not None:
+                role_name = role.role_arn.rsplit("/", 1)[-1]
+                arn = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role_name}/{role.session_name}"
+                return Principal(arn, "assumed-role", role.role_arn, role_name, role.session_name)
+    # Any other key (the kit's dummy `test` credentials) is the learner's own admin identity,
+    # which on AWS gets key access through the root-account statement of the key policy.
+    return Principal(f"arn:aws:iam::{ACCOUNT_ID}:root", "root")
+
+
+# --- S3 --------------------------------------------------------------------------------------
+
+def _s3():
+    from moto.s3.models import s3_backends
+
+    return s3_backends[ACCOUNT_ID]["aws"]
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    etag: str
+    encryption: str | None
+    kms_key_id: str | None
+
+
+def head_object(bucket: str, key: str) -> StoredObject | None:
+    backend = _s3()
+    if bucket not in backend.buckets:
+        return None
+    fake = backend.buckets[bucket].keys.get(key)
+    if fake is None or not hasattr(fake, "value"):
+        return None
+    return StoredObject(key, fake.size, fake.etag.strip('"'), fake.encryption, fake.kms_key_id)
+
+
+def bucket_encryption(bucket: str) -> dict | None:
+    backend = _s3()
+    if bucket not in backend.buckets:
+        return None
+    return backend.buckets[bucket].encryption
+
+
+def bucket_policy(bucket: str) -> bytes | None:
+    backend = _s3()
+    if bucket not in backend.buckets:
+        return None
+    return backend.buckets[bucket].policy
+
+
+class MotoObjectStore:
+    """ObjectStore over moto's S3 backend: reads in-process, writes through the given client
+    (so bucket default encryption, policies and iam_lite apply to engine writes too)."""
+
+    def __init__(self, cache: FileCache, s3_client_factory=None):
+        self.cache = cache
+        self._client_factory = s3_client_factory
+        self._lock = threading.Lock()
+
+    def list_objects(self, bucket: str, prefix: str = "") -> list[ObjectInfo]:
+        backend = _s3()
+        if bucket not in backend.buckets:
+            raise NoSuchBucket(bucket)
+        out = []
+        for name, fake in list(backend.buckets[bucket].keys.items()):
+            if name.startswith(prefix) and hasattr(fake, "value"):
+                out.append(ObjectInfo(name, fake.size, fake.etag.strip('"')))
+        out.sort(key=lambda o: o.key)
+        return out
+
+    def _fake(self, bucket: str, key: str):
+        backend = _s3()
+        if bucket not in backend.buckets:
+            raise NoSuchBucket(bucket)
+        fake = backend.buckets[bucket].keys.get(key)
+        if fake is None or not hasattr(fake, "value"):
+            raise NoSuchKey(bucket, key)
+        return fake
+
+    def get_object(self, bucket: str, key: str) -> bytes:
+        return self._fake(bucket, key).value
+
+    def get_object_range(self, bucket: str, key: str, start: int, end: int) -> bytes:
+        """Bytes [start, end) without copying the whole object."""
+        fake = self._fake(bucket, key)
+        with fake.lock:
+            fake._value_buffer.seek(start)
+            return fake._value_buffer.read(max(0, end - start))
+
+    def local_path(self, bucket: str, key: str) -> str:
+        fake = self._fake(bucket, key)
+        return self.cache.path_for(bucket, key, fake.etag.strip('"'), lambda: fake.value)
+
+    def put_object(self, bucket: str, key: str, data: bytes, content_type: str = "") -> None:
+        client = self._client_factory()
+        kwargs = {"ContentType": content_type} if content_type else {}
+        client.put_object(Bucket=bucket, Key=key, Body=data, **kwargs)
+
+    def delete_object(self, bucket: str, key: str) -> None:
+        self._client_factory().delete_object(Bucket=bucket, Key=key)
+
+
+# --- Lambda ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LambdaCode:
+    name: str
+    handler: str
+    runtime: str
+    code_zip: bytes
+    code_sha256: str
+    environment: dict
+    timeout: float
+    memory_mb: int
+    role: str
+    package_type: str
+    version: str
+
+
+def lambda_function(name_or_arn: str, region: str, qualifier: str | None = None) -> LambdaCode | None:
+    from moto.awslambda.models import lambda_backends
+
+    backend = lambda_backends[ACCOUNT_ID][region]
+    try:
+        fn = backend.get_function(name_or_arn, qualifier)
+    except Exception:
+        return None
+    return LambdaCode(
+        name=fn.function_name, handler=fn.handler or "", runtime=fn.run_time or "",
+        code_zip=fn.code_bytes or b"", code_sha256=fn.code_sha_256 or "",
+        environment=dict(fn.environment_vars or {}), timeout=float(fn.timeout or 3),
+        memory_mb=int(fn.memory_size or 128), role=fn.role, package_type=fn.package_type or "Zip",
+        version=str(fn.version),
+    )

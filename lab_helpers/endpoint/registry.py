@@ -1,0 +1,117 @@
+"""The engine registry: which (service, operation) the kit's engines execute instead of moto.
+
+Adding a service = one module in ``engines/`` + its lines here + one test file + one README row.
+``HANDLERS`` answer an operation completely; ``GUARDS`` run first and may refuse a request
+(e.g. iam_lite's KMS key-policy check) before it passes to moto untouched.
+Values are ``"module:function"`` strings, imported lazily so the endpoint starts fast.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+HANDLERS: dict[tuple[str, str], str] = {
+}
+
+GUARDS: dict[tuple[str, str], str] = {
+}
+
+
+@dataclass
+class EngineRequest:
+    """One AWS request as an engine sees it (already identified and read)."""
+
+    service: str
+    operation: str
+    region: str
+    account_id: str
+    access_key: str
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]          # lower-case keys
+    body: bytes
+    path_params: dict[str, str] = field(default_factory=dict)
+    protocol: str = ""
+
+    def json(self) -> dict:
+        if not self.body:
+            return {}
+        return json.loads(self.body)
+
+
+@dataclass
+class EngineResponse:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> "EngineResponse":
+        body = json.dumps(payload, default=_json_default).encode()
+        hdrs = {"Content-Type": "application/x-amz-json-1.1"}
+        hdrs.update(headers or {})
+        return cls(status, body, hdrs)
+
+
+class EngineError(Exception):
+    """Raised by an engine to answer with an AWS-shaped error (code, message, HTTP status)."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def _json_default(value: Any):
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        import base64
+
+        return base64.b64encode(value).decode()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+Handler = Callable[[EngineRequest, Any], "EngineResponse | None"]
+
+
+class Registry:
+    """Resolves table entries to callables once; tests build one with their own tables."""
+
+    def __init__(self, handlers: dict[tuple[str, str], str] | None = None,
+                 guards: dict[tuple[str, str], str] | None = None):
+        self.handlers = dict(HANDLERS if handlers is None else handlers)
+        self.guards = dict(GUARDS if guards is None else guards)
+        self._resolved: dict[str, Handler] = {}
+
+    def handler_for(self, service: str, operation: str) -> Handler | None:
+        ref = self.handlers.get((service, operation))
+        return self._resolve(ref) if ref else None
+
+    def guard_for(self, service: str, operation: str) -> Handler | None:
+        ref = self.guards.get((service, operation))
+        return self._resolve(ref) if ref else None
+
+    def engines(self) -> dict[str, list[str]]:
+        """{module name: [service:Operation, ...]} for the health report and the README table."""
+        out: dict[str, list[str]] = {}
+        for (service, op), ref in sorted({**self.handlers, **self.guards}.items()):
+            module = (ref.split(":")[0] if isinstance(ref, str) else ref.__module__).rsplit(".", 1)[-1]
+            out.setdefault(module, []).append(f"{service}:{op}")
+        return out
+
+    def _resolve(self, ref: str | Callable) -> Handler:
+        if callable(ref):
+            return ref
+        if ref not in self._resolved:
+            module, _, attr = ref.partition(":")
+            self._resolved[ref] = getattr(importlib.import_module(module), attr)
+        return self._resolved[ref]

@@ -1,0 +1,82 @@
+"""Build and serve the embedded endpoint: one threaded HTTP server on loopback."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from .. import __version__
+from . import moto_adapter
+from .context import EngineContext
+from .gateway import Gateway
+from .registry import Registry
+
+LOOPBACK = "127.0.0.1"
+
+
+def _configure_moto() -> None:
+    # moto must never try Docker (there is none); our lambda_ engine runs functions instead.
+    os.environ.setdefault("MOTO_DOCKER_NETWORK_MODE", "none")
+    # Lambda functions must be stored with their code so our engine can run them.
+    os.environ.setdefault("MOTO_LAMBDA_STUB_ECR", "TRUE")
+    moto_adapter.disable_bucket_policy_evaluation()
+
+
+def build_app(port: int, home: Path, registry: Registry | None = None) -> Gateway:
+    _configure_moto()
+    context = EngineContext(f"http://{LOOPBACK}:{port}", home)
+    return Gateway(registry or Registry(), context, version=__version__)
+
+
+@dataclass
+class RunningEndpoint:
+    """An endpoint served from a thread of this process (tests, notebooks' in-process mode)."""
+
+    url: str
+    port: int
+    app: Gateway
+    _server: object
+    _thread: threading.Thread
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+        self.app.context.reset()
+
+
+def start_in_thread(home: Path, port: int = 0, registry: Registry | None = None) -> RunningEndpoint:
+    """Serve on a free port (port=0) in a daemon thread; returns once it accepts requests."""
+    server = make_server(LOOPBACK, port, None, threaded=True, request_handler=moto_adapter.REQUEST_HANDLER)
+    real_port = server.server_address[1]
+    app = build_app(real_port, home, registry)
+    server.app = app
+    thread = threading.Thread(target=server.serve_forever, name="labkit-endpoint", daemon=True)
+    thread.start()
+    return RunningEndpoint(f"http://{LOOPBACK}:{real_port}", real_port, app, server, thread)
+
+
+def serve_forever(port: int, home: Path) -> None:
+    """The daemon's main loop (``python -m lab_helpers.endpoint``)."""
+    home.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Loopback only: the endpoint accepts any credentials, so it must never be reachable from outside.
+    server = make_server(LOOPBACK, port, None, threaded=True, request_handler=moto_adapter.REQUEST_HANDLER)
+    server.app = build_app(port, home)
+
+    def _stop(signum, frame):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    logging.getLogger("labkit").info("labkit endpoint listening on http://%s:%d", LOOPBACK, port)
+    try:
+        server.serve_forever()
+    finally:
+        server.app.context.reset()
+        server.server_close()

@@ -1,0 +1,62 @@
+"""The local target: the kit's embedded endpoint, dummy credentials, ~/.aws never read."""
+from __future__ import annotations
+
+from ..config import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
+from ..endpoint import daemon
+from .base import _FOREIGN_AWS_VARS, Target, TargetError
+
+
+class LocalTarget(Target):
+    name = "local"
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.settings.endpoint_url
+
+    def _write_aws_files(self) -> None:
+        # Kit-owned config files: botocore reads these instead of ~/.aws, so a learner's real
+        # profile can never be picked up by accident on the local target.
+        s = self.settings
+        s.aws_config_file.parent.mkdir(parents=True, exist_ok=True)
+        s.aws_config_file.write_text(
+            f"[default]\nregion = {s.region}\noutput = json\nendpoint_url = {self.endpoint_url}\n")
+        s.aws_credentials_file.write_text(
+            f"[default]\naws_access_key_id = {LOCAL_ACCESS_KEY}\naws_secret_access_key = {LOCAL_SECRET_KEY}\n")
+
+    def env(self) -> dict[str, str | None]:
+        s = self.settings
+        env: dict[str, str | None] = {k: None for k in _FOREIGN_AWS_VARS}
+        env.update({
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": s.region,
+            "AWS_REGION": s.region,
+            "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
+            "AWS_CONFIG_FILE": str(s.aws_config_file),
+            "AWS_SHARED_CREDENTIALS_FILE": str(s.aws_credentials_file),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "LABKIT_TARGET": "local",
+            "LABKIT_HOME": str(s.home),
+            "LABKIT_PORT": str(s.port),
+        })
+        return env
+
+    def apply(self, environ=None) -> None:
+        self._write_aws_files()
+        super().apply(environ)
+
+    def start(self) -> dict:
+        self._write_aws_files()
+        try:
+            daemon.start(self.settings)
+        except daemon.EndpointError as exc:
+            raise TargetError(str(exc)) from None
+        return self.status()
+
+    def stop(self) -> bool:
+        return daemon.stop(self.settings)
+
+    def status(self) -> dict:
+        st = daemon.status(self.settings)
+        return {"target": self.name, "endpoint_url": self.endpoint_url, "healthy": st.healthy,
+                "pid": st.pid, "health": st.health}
