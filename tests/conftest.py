@@ -26,6 +26,15 @@ def _isolated_aws_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_moto_state():
+    """moto's backends are process-global: every test starts from an empty account."""
+    from lab_helpers.endpoint import moto_adapter
+
+    moto_adapter.reset()
+    yield
+
+
 @pytest.fixture
 def endpoint(tmp_path):
     ep = start_in_thread(tmp_path / "home")

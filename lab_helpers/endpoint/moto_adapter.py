@@ -216,3 +216,44 @@ def lambda_function(name_or_arn: str, region: str, qualifier: str | None = None)
         memory_mb=int(fn.memory_size or 128), role=fn.role, package_type=fn.package_type or "Zip",
         version=str(fn.version),
     )
+
+
+# --- KMS and IAM (for iam_lite) -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KmsKey:
+    arn: str
+    key_id: str
+    policy: str
+    state: str
+
+
+def kms_key(key_ref: str, region: str) -> KmsKey | None:
+    """Resolve a key id, key ARN, alias or alias ARN to the key (None if it does not exist)."""
+    from moto.kms.models import kms_backends
+
+    if ":kms:" in key_ref and key_ref.startswith("arn:"):
+        region = key_ref.split(":")[3] or region
+    backend = kms_backends[ACCOUNT_ID][region]
+    try:
+        key = backend.describe_key(key_ref)
+    except Exception:
+        return None
+    return KmsKey(key.arn, key.id, key.policy, key.key_state)
+
+
+def role_policy_documents(role_name: str) -> list[str]:
+    """Inline and attached managed policy documents (JSON text) of an IAM role."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[ACCOUNT_ID]["global"]
+    try:
+        role = backend.get_role(role_name)
+    except Exception:
+        return []
+    docs = list(role.policies.values())
+    for policy in role.managed_policies.values():
+        for version in getattr(policy, "versions", []):
+            if getattr(version, "is_default", False):
+                docs.append(version.document)
+    return docs

@@ -16,6 +16,10 @@ HANDLERS: dict[tuple[str, str], str] = {
 }
 
 GUARDS: dict[tuple[str, str], str] = {
+    ("s3", "PutObject"): "lab_helpers.engines.iam_lite:guard_write",
+    ("s3", "CopyObject"): "lab_helpers.engines.iam_lite:guard_write",
+    ("s3", "CreateMultipartUpload"): "lab_helpers.engines.iam_lite:guard_write",
+    ("s3", "GetObject"): "lab_helpers.engines.iam_lite:guard_read",
 }
 
 

@@ -66,7 +66,11 @@ def bucket_policy(bucket: str, key_arn: str) -> dict:
              "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": "AES256"}}},
             {"Sid": "DenyForeignKmsKeys", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
              "Resource": f"arn:aws:s3:::{bucket}/*",
-             "Condition": {"StringNotLikeIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}}},
+             # Deny only when a key id is sent and it is another key. (The workshop writes this as
+             # StringNotLikeIfExists, which under IAM's rules also matches requests that send no key
+             # id; Null=false states the intent exactly and lets bucket-default uploads through.)
+             "Condition": {"Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+                           "StringNotLike": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}}},
         ],
     }
 
