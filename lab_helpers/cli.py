@@ -219,5 +219,164 @@ def data_generate(outdir, scale, seed):
     click.echo(f"Wrote {len(keys)} objects to {outdir} in {time.monotonic() - t0:.1f}s")
 
 
+def _session(ensure_stack=True):
+    from .grading.notebook import Session
+
+    return Session(_settings(), ensure_stack=ensure_stack)
+
+
+@main.command()
+@click.argument("lab_id")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def check(lab_id, as_json):
+    """Run every check of a lab against the current target (read-only).
+
+    \b
+    Example:
+      labkit check 01_kms_key_users --json
+    """
+    from .grading import labs
+
+    try:
+        labs.get(lab_id)
+    except labs.UnknownLab as exc:
+        raise click.ClickException(str(exc)) from None
+    results = _session().run_lab_checks(lab_id)
+    if as_json:
+        click.echo(json.dumps({"lab": lab_id, "checks": [r.as_dict() for r in results]}, indent=2))
+    else:
+        for r in results:
+            click.echo(str(r))
+        done = sum(r.passed for r in results)
+        click.echo(f"{done}/{len(results)} checks passed")
+    sys.exit(0 if all(r.passed for r in results) else 1)
+
+
+@main.command()
+@click.argument("lab_id")
+def quiz(lab_id):
+    """Ask a lab's (or an exam bank's) questions in the terminal and record the answers.
+
+    \b
+    Example:
+      labkit quiz 00_orientation
+    """
+    from .grading import bank
+    from .grading.progress import ProgressStore
+    from .grading.quiz import InvalidAnswer, grade, how_to_answer, render_text
+
+    questions = bank.bank(lab_id)
+    if not questions:
+        names = sorted({q.bank for q in bank.load_all().values()})
+        raise click.ClickException(f"no questions for {lab_id!r}; banks are: {', '.join(names)}")
+    store = ProgressStore(_settings().progress_db)
+    score = 0
+    for i, q in enumerate(questions, 1):
+        click.echo(f"\nQuestion {i}/{len(questions)}")
+        click.echo(render_text(q))
+        while True:
+            raw = click.prompt(f"Your answer ({how_to_answer(q).replace('answer=', '')}; empty to skip)",
+                               default="", show_default=False)
+            if not raw.strip():
+                break
+            try:
+                result = grade(q, raw)
+            except InvalidAnswer as exc:
+                click.echo(f"  {exc}")
+                continue
+            store.record_quiz(lab_id, result)
+            score += result.correct
+            click.echo(str(result))
+            break
+    click.echo(f"\nScore: {score}/{len(questions)}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Write an HTML report with charts.")
+def progress(as_json, html_file):
+    """Show checks passed and quiz scores per lab (from the workspace's progress store).
+
+    \b
+    Example:
+      labkit progress --html progress.html
+    """
+    from .grading import bank, labs
+    from .grading.progress import ProgressStore, html_report, summary
+    from .stack import workspace
+
+    settings = _settings()
+    store = ProgressStore(settings.progress_db)
+    names = workspace(settings, create=False)
+    all_q = bank.load_all()
+    sizes = {}
+    for q in all_q.values():
+        sizes[q.bank] = sizes.get(q.bank, 0) + 1
+    data = summary(store, [l.id for l in labs.LABS], {l.id: [c.id for c in l.checks] for l in labs.LABS}, sizes,
+                   workspace=names.guid if names else None)
+    if html_file:
+        from pathlib import Path
+
+        Path(html_file).write_text(html_report(data, bank.EXAMS))
+        click.echo(f"Wrote {html_file}")
+        return
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"{'lab':22s} {'checks':>8s} {'quiz':>10s}")
+    for row in data["labs"]:
+        click.echo(f"{row['lab']:22s} {row['checks_passed']:>3d}/{row['checks_total']:<4d} "
+                   f"{row['quiz_correct']:>4d}/{row['quiz_total']:<5d}")
+
+
+@main.command()
+@click.option("--check", "check_only", is_flag=True, help="Only verify labs/ is up to date (exit 1 if stale).")
+def build(check_only):
+    """Regenerate labs/ from solutions/ (solutions stripped, outputs cleared, quiz answers removed).
+
+    \b
+    Example:
+      labkit build --check
+    """
+    from .authoring.build import AuthoringError, build as run_build
+
+    try:
+        report = run_build(check=check_only)
+    except AuthoringError as exc:
+        raise click.ClickException(str(exc)) from None
+    if check_only:
+        if report.stale:
+            click.echo(f"labs/ is stale for: {', '.join(report.stale)}. Run `labkit build` and commit.", err=True)
+            sys.exit(1)
+        click.echo(f"labs/ is up to date ({len(report.unchanged)} notebooks).")
+        return
+    click.echo(f"Wrote {len(report.written)}, unchanged {len(report.unchanged)}, removed {len(report.orphans)}.")
+
+
+@main.command("catch-up")
+@click.argument("lab_id")
+@click.option("--through", is_flag=True, help="Also run LAB_ID's own solution (bring the workspace to its end).")
+def catch_up_cmd(lab_id, through):
+    """Replay earlier labs' solution notebooks so a workspace can start at LAB_ID.
+
+    \b
+    Example:
+      labkit catch-up 03_glue_crawlers            # ready to start lab 03
+      labkit catch-up 01_kms_key_users --through  # lab 01 done too
+    """
+    from .authoring.catchup import CatchUpError, catch_up
+    from .grading import labs
+
+    try:
+        labs.get(lab_id)
+    except labs.UnknownLab as exc:
+        raise click.ClickException(str(exc)) from None
+    _session()  # endpoint up, stack provisioned, environment applied for the kernels
+    try:
+        catch_up(lab_id, through=through, echo=click.echo)
+    except CatchUpError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 if __name__ == "__main__":
     main()

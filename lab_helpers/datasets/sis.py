@@ -272,7 +272,7 @@ def _registrations(rng, stu, ability, off_course, off_sem, course_dept, course_l
         year = np.minimum((s - stu["admit_semester_id"][act]) // 2, 3)
         major = course_dept[courses][None, :] == stu["department_id"][act][:, None]
         lower = course_level[courses] <= 200
-        w = np.where(major, 5.0, np.where(lower, 0.6, 0.1)[None, :])
+        w = np.where(major, 12.0, np.where(lower, 0.5, 0.05)[None, :])
         w = w * LEVEL_PREF[year][:, level_col[courses]]
         w[taken[act][:, courses]] = 0.0
         with np.errstate(divide="ignore"):

@@ -23,87 +23,21 @@ policies and condition keys other than the two above are not evaluated.
 """
 from __future__ import annotations
 
-import fnmatch
-import json
-
 from ..endpoint import moto_adapter
 from ..endpoint.moto_adapter import Principal
 from ..endpoint.registry import EngineError
+from .policy_eval import as_list as _as_list
+from .policy_eval import condition_holds as _condition_holds
+from .policy_eval import matches as _matches
+from .policy_eval import principal_matches as _principal_matches
+from .policy_eval import statements as _statements
 from .ports import StoreAccessDenied
 
 SSE_HEADER = "x-amz-server-side-encryption"
 SSE_KEY_HEADER = "x-amz-server-side-encryption-aws-kms-key-id"
 
 
-# --- policy evaluation ----------------------------------------------------------------------
-
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _matches(patterns, value: str) -> bool:
-    return any(fnmatch.fnmatchcase(value.lower(), str(p).lower()) for p in _as_list(patterns))
-
-
-def _principal_matches(statement: dict, principal: Principal) -> bool:
-    who = statement.get("Principal")
-    if who == "*":
-        return True
-    if not isinstance(who, dict):
-        return False
-    for arn in _as_list(who.get("AWS")):
-        if arn == "*" or arn in (principal.arn, principal.role_arn):
-            return True
-        if principal.kind == "root" and arn in (f"arn:aws:iam::{principal.account_id}:root", principal.account_id):
-            return True
-    return False
-
-
-def _condition_holds(condition: dict | None, context: dict[str, str]) -> bool:
-    """Evaluate the String*/Null operators (with IfExists) the workshop's policies use."""
-    for operator, tests in (condition or {}).items():
-        if_exists = operator.endswith("IfExists")
-        op = operator[:-len("IfExists")] if if_exists else operator
-        for key, expected in tests.items():
-            actual = context.get(key.lower())
-            if op == "Null":
-                want_null = str(expected).lower() == "true"
-                if (actual is None) != want_null:
-                    return False
-                continue
-            if actual is None:
-                if if_exists:
-                    continue
-                # A missing key never satisfies a positive operator; negated ones are true.
-                if op.startswith("StringNot"):
-                    continue
-                return False
-            values = [str(v) for v in _as_list(expected)]
-            if op == "StringEquals":
-                ok = actual in values
-            elif op == "StringNotEquals":
-                ok = actual not in values
-            elif op == "StringEqualsIgnoreCase":
-                ok = actual.lower() in [v.lower() for v in values]
-            elif op == "StringLike":
-                ok = any(fnmatch.fnmatchcase(actual, v) for v in values)
-            elif op == "StringNotLike":
-                ok = not any(fnmatch.fnmatchcase(actual, v) for v in values)
-            else:
-                return False  # an operator we do not evaluate never makes a statement apply
-            if not ok:
-                return False
-    return True
-
-
-def _statements(document: str | dict | None) -> list[dict]:
-    if not document:
-        return []
-    doc = json.loads(document) if isinstance(document, (str, bytes)) else document
-    return _as_list(doc.get("Statement"))
-
+# --- policy evaluation (pure helpers live in policy_eval, shared with the check cells) ---------
 
 def _identity_allows(principal: Principal, action: str, resource: str) -> bool:
     allowed = False

@@ -1,0 +1,141 @@
+"""What notebooks call: start_lab() (preflight) returning a Lab with check(), quiz(), catch_up()."""
+from __future__ import annotations
+
+import os
+import sys
+
+from .. import config
+from ..targets import get_target
+from . import bank as banks
+from . import checks as checks_mod
+from . import labs as labs_mod
+from .progress import ProgressStore
+from .quiz import InvalidAnswer, grade, how_to_answer, render_text
+
+
+class Session:
+    """Target + workspace + progress store: shared by notebooks and the CLI."""
+
+    def __init__(self, settings=None, ensure_stack: bool = True):
+        from .. import stack
+
+        self.settings = settings or config.load()
+        self.target = get_target(self.settings)
+        self.target.start()
+        self.target.apply()
+        self.report = stack.ensure(self.target, self.settings) if ensure_stack else None
+        self.names = stack.workspace(self.settings)
+        self.store = ProgressStore(self.settings.progress_db)
+        self.origin = "catch-up" if os.environ.get("LABKIT_CATCHUP") else "learner"
+
+    def check_context(self):
+        return checks_mod.CheckContext(self.target, self.names)
+
+    def run_check(self, lab_id: str, check_id: str, record: bool = True) -> checks_mod.CheckResult:
+        lab = labs_mod.get(lab_id)
+        by_id = {c.id: c for c in lab.checks}
+        if check_id not in by_id:
+            raise KeyError(f"lab {lab_id} has no check {check_id!r}; its checks are: {', '.join(by_id)}")
+        result = checks_mod.run(by_id[check_id], self.check_context(), lab_id)
+        if record:
+            self.store.record_check(lab_id, result, target=self.settings.target, workspace=self.names.guid,
+                                    origin=self.origin)
+        return result
+
+    def run_lab_checks(self, lab_id: str, record: bool = True) -> list[checks_mod.CheckResult]:
+        return [self.run_check(lab_id, c.id, record) for c in labs_mod.get(lab_id).checks]
+
+    def missing_prerequisites(self, lab_id: str) -> list[tuple[str, checks_mod.CheckResult]]:
+        missing = []
+        for earlier in labs_mod.before(lab_id):
+            for check in earlier.checks:
+                result = checks_mod.run(check, self.check_context(), earlier.id)
+                if not result.passed:
+                    missing.append((earlier.id, result))
+        return missing
+
+
+class Lab:
+    def __init__(self, lab_id: str, session: Session):
+        self.id = lab_id
+        self.session = session
+
+    def check(self, step: str) -> checks_mod.CheckResult:
+        return self.session.run_check(self.id, step)
+
+    def check_all(self) -> list[checks_mod.CheckResult]:
+        return self.session.run_lab_checks(self.id)
+
+    def questions(self) -> list[str]:
+        return [q.id for q in banks.bank(self.id)]
+
+    def quiz(self, question_id: str, answer=None):
+        questions = banks.load_all()
+        if question_id not in questions:
+            mine = ", ".join(self.questions()) or "(none)"
+            raise KeyError(f"no question {question_id!r}; this lab's questions are: {mine}")
+        q = questions[question_id]
+        if answer is None:
+            from .widgets import quiz_widget, widgets_available
+
+            if widgets_available():
+                return quiz_widget(q, on_result=self._record)
+            print(render_text(q))
+            print(f"\nTo answer here: lab.quiz({question_id!r}, answer=...) — {how_to_answer(q)}")
+            return None
+        try:
+            result = grade(q, answer)
+        except InvalidAnswer as exc:
+            print(f"Cannot grade that answer: {exc}")
+            return None
+        self._record(result)
+        return result
+
+    def _record(self, result) -> None:
+        if self.session.origin == "learner":
+            self.session.store.record_quiz(self.id, result)
+
+    def catch_up(self, through: bool = False):
+        """Run the earlier labs' solution notebooks against this target (idempotent)."""
+        from ..authoring.catchup import catch_up
+
+        return catch_up(self.id, through=through, echo=print)
+
+    def __repr__(self) -> str:
+        return f"<Lab {self.id} on {self.session.settings.target}, workspace {self.session.names.guid}>"
+
+
+def start_lab(lab_id: str) -> Lab:
+    """Preflight for a notebook: target, endpoint, workspace, prerequisites — then the Lab handle."""
+    lab_meta = labs_mod.get(lab_id)
+    session = Session()
+    s = session.settings
+    status = session.target.status()
+    lines = [f"Lab {lab_id}: {lab_meta.title}",
+             f"  target     {s.target}" + (f" · endpoint {session.target.endpoint_url} "
+                                           f"({'healthy' if status.get('healthy') else 'NOT healthy'})"
+                                           if session.target.endpoint_url else ""),
+             f"  workspace  {session.names.guid} · raw bucket {session.names.buckets['raw']}"]
+    if not os.environ.get("LABKIT_CATCHUP"):
+        missing = session.missing_prerequisites(lab_id)
+        if missing:
+            labs_missing = sorted({lab for lab, _ in missing})
+            lines.append(f"  prerequisites MISSING from {', '.join(labs_missing)}:")
+            lines += [f"    ✘ {lab}/{r.check_id}: {r.title}" for lab, r in missing[:6]]
+            lines.append("  Do those labs first, or run `lab.catch_up()` to replay their solutions for you.")
+        else:
+            lines.append("  prerequisites ok" + (f" ({', '.join(l.id for l in labs_mod.before(lab_id))})"
+                                                  if labs_mod.before(lab_id) else " (none)"))
+    print("\n".join(lines), file=sys.stdout)
+    return Lab(lab_id, session)
+
+
+def check(lab_id: str, step: str) -> checks_mod.CheckResult:
+    return Session().run_check(lab_id, step)
+
+
+def quiz(question_id: str, answer=None):
+    q = banks.load_all().get(question_id)
+    if q is None:
+        raise KeyError(f"no question {question_id!r}")
+    return Lab(q.bank, Session(ensure_stack=False)).quiz(question_id, answer)
