@@ -76,6 +76,16 @@ def date_text(epoch_days) -> pa.Array:
     return pc.cast(pa.array(np.asarray(epoch_days, dtype=np.int32), pa.date32()), pa.string())
 
 
+def choice_text(options: list[str], idx) -> pa.Array:
+    """Dictionary-encoded strings options[idx]: cheap to build, written as plain text."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.asarray(idx, dtype=np.int32)),
+                                          pa.array(options, pa.string()))
+
+
+def const_text(value: str, n: int) -> pa.Array:
+    return choice_text([value], np.zeros(n, dtype=np.int32))
+
+
 def concat(*parts) -> pa.Array:
     """Element-wise concatenation of string arrays and scalar strings."""
     return pc.binary_join_element_wise(*parts, "")

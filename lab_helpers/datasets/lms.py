@@ -32,7 +32,7 @@ class TermActivity:
     user_id: np.ndarray          # one entry per active (not dropped) registration
     course_id: np.ndarray
     student_idx: np.ndarray
-    account_code: np.ndarray     # course's department code (requests.course_account_id)
+    account_code: pa.Array       # course's department code (requests.course_account_id)
     asg_start: np.ndarray        # per registration: first index into asg_id, and count
     asg_count: np.ndarray
     asg_id: np.ndarray           # assignment ids of the term, grouped by course
@@ -168,7 +168,8 @@ def generate_lms(rng: np.random.Generator, sis: Sis) -> Lms:
         act = TermActivity(
             term=term, first_day=epoch_day(monday), user_id=reg["student_id"][active],
             course_id=reg["course_id"][active], student_idx=reg["student_idx"][active],
-            account_code=np.array([DEPT_CODE[course_dept[c]] for c in reg["course_id"][active]]),
+            account_code=pa.array([DEPT_CODE[course_dept[c]] for c in reg["course_id"][active]],
+                                  pa.string()).dictionary_encode(),
             asg_start=a_start, asg_count=a_count, asg_id=asg["assignment_id"], sub={})
         act.sub = _submissions(rng, sis, act, asg, dict(zip(off_course, off_staff)))
         terms[term] = act

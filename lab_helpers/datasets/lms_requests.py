@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import vocab
-from .formats import (concat, csv_bytes, hex_text, int_text, mix64, timestamp_text,
-                      uuid_text)
+from .formats import (choice_text, concat, const_text, csv_bytes, hex_text, int_text, mix64,
+                      timestamp_text, uuid_text)
 from .layout import WEEKS
 from .lms import DAY, TermActivity
 from .sis import n_students
@@ -112,9 +112,9 @@ def _common(rng, ts, reg, act: TermActivity) -> dict:
         "timestamp_day": (civil - months).astype(np.int64) + 1,
         "timestamp_hour": (ts % DAY) // 3600,
         "user_id": act.user_id[reg], "course_id": act.course_id[reg],
-        "root_account_id": pa.array(np.full(n, vocab.ROOT_ACCOUNT_CODE)),
-        "course_account_id": pa.array(act.account_code[reg]),
-        "quiz_id": pa.array(np.full(n, ""), pa.string()),
+        "root_account_id": const_text(vocab.ROOT_ACCOUNT_CODE, n),
+        "course_account_id": act.account_code.take(pa.array(reg)),
+        "quiz_id": const_text("", n),
     }
 
 
@@ -129,7 +129,7 @@ def _session_and_ip(ts, reg, act: TermActivity, habits: _Habits, salt: int) -> d
     weekday = ((ts // DAY) + 3) % 7 < 5  # 1970-01-01 was a Thursday
     campus = weekday & (hour >= 8) & (hour < 17) & ((h1 & np.uint64(3)) != 0)
     o2, o3, o4 = (ip[stu] for ip in habits.home_ip)
-    ip = concat(pa.array(np.where(campus, "10", "73")), ".",
+    ip = concat(choice_text(["73", "10"], campus).cast(pa.string()), ".",
                 int_text(np.where(campus, 20 + o2 % 8, o2)), ".",
                 int_text(np.where(campus, (h1 >> np.uint64(8)).astype(np.int64) & 255, o3)), ".",
                 int_text(np.where(campus, (h1 >> np.uint64(16)).astype(np.int64) % 254 + 1, o4)))
@@ -139,18 +139,18 @@ def _session_and_ip(ts, reg, act: TermActivity, habits: _Habits, salt: int) -> d
 def _agent(rng, reg, act: TermActivity, habits: _Habits) -> pa.Array:
     mobile = rng.random(reg.size) < 0.18
     idx = np.where(mobile, 6 + (rng.random(reg.size) < 0.55), habits.browser[act.student_idx[reg]])
-    return pa.array(vocab.USER_AGENTS).take(pa.array(idx))
+    return choice_text(vocab.USER_AGENTS, idx)
 
 
 def _assemble(common: dict, url, agent, method: str, ip, micros, controller, action,
               session, status, rng) -> dict:
     n = micros.size
     return {**common, "url": url, "user_agent": agent,
-            "http_method": pa.array(np.full(n, method)), "remote_ip": ip,
+            "http_method": const_text(method, n), "remote_ip": ip,
             "interaction_micros": micros, "web_application_controller": controller,
             "web_application_action": action, "session_id": session,
             "http_status": rng.choice(status[0], n, p=status[1]),
-            "http_version": pa.array(np.where(rng.random(n) < 0.65, "HTTP/2.0", "HTTP/1.1"))}
+            "http_version": choice_text(["HTTP/1.1", "HTTP/2.0"], rng.random(n) < 0.65)}
 
 
 def _general(rng, n, start, act: TermActivity, habits: _Habits, salt: int) -> bytes:
@@ -173,8 +173,7 @@ def _general(rng, n, start, act: TermActivity, habits: _Habits, salt: int) -> by
     return csv_bytes("requests", _assemble(
         _common(rng, ts, reg, act), url, _agent(rng, reg, act, habits), "GET",
         sess["remote_ip"], rng.lognormal(np.log(90_000), 0.8, n).astype(np.int64),
-        pa.array([v[1] for v in views]).take(pa.array(kind)),
-        pa.array([v[2] for v in views]).take(pa.array(kind)),
+        choice_text([v[1] for v in views], kind), choice_text([v[2] for v in views], kind),
         sess["session_id"], GENERAL_STATUS, rng))
 
 
@@ -201,5 +200,5 @@ def _posts(rng, n, start, act: TermActivity, habits: _Habits, salt: int) -> byte
     return csv_bytes("requests", _assemble(
         _common(rng, ts, reg, act), url, _agent(rng, reg, act, habits), "POST",
         sess["remote_ip"], rng.lognormal(np.log(600_000), 0.9, m).astype(np.int64),
-        pa.array(np.full(m, "submissions_api")), pa.array(np.full(m, "create")),
+        const_text("submissions_api", m), const_text("create", m),
         sess["session_id"], POST_STATUS, rng))

@@ -52,7 +52,8 @@ class Fault(Exception):
 
 def _aws_path(path):
     """Show the code dir as /var/task and the SDK dir as /var/runtime, as stack traces on AWS do."""
-    for real, shown in ((TASK_ROOT, "/var/task"), (RUNTIME_DIR, "/var/runtime")):
+    for real, shown in ((TASK_ROOT, "/var/task"), (RUNTIME_DIR, "/var/runtime"),
+                        (sys.base_prefix, "/var/lang")):
         if real and path.startswith(real + os.sep):
             return shown + "/" + path[len(real) + 1:].replace(os.sep, "/")
     return path
@@ -161,16 +162,24 @@ def marshal(response):
         raise Fault("Runtime.MarshalError", f"Unable to marshal response: {e}")
 
 
-class CognitoIdentity:
+class _Record:
+    __slots__ = ()
+
+    def __repr__(self):
+        fields = ",".join(f"{f}={getattr(self, f)}" for f in self.__slots__)
+        return f"{type(self).__name__}([{fields}])"
+
+
+class CognitoIdentity(_Record):
     __slots__ = ["cognito_identity_id", "cognito_identity_pool_id"]
 
 
-class Client:
+class Client(_Record):
     __slots__ = ["installation_id", "app_title", "app_version_name", "app_version_code",
                  "app_package_name"]
 
 
-class ClientContext:
+class ClientContext(_Record):
     __slots__ = ["custom", "env", "client"]
 
 

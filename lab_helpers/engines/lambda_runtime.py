@@ -1,36 +1,31 @@
 """Local Lambda runtime: run a Python .zip function's handler in a child process, as AWS would.
 
-Emulated (behaviour and texts follow AWS's Python runtime, awslambdaric, and the Lambda platform):
-- the code zip is unpacked once per CodeSha256 into ``<cache_dir>/<sha256 hex>/`` (atomically, safe
-  for concurrent invocations and processes) and is the child's cwd and first ``sys.path`` entry;
-- one child process per invocation (``sys.executable`` + ``_lambda_bootstrap.py``) with only the
-  function's variables, the standard Lambda variables and the caller's ``extra_env``; the parent's
-  AWS_* variables and ~/.aws are never seen; boto3 and its dependencies are importable (the Lambda
-  runtime ships them), nothing else from the kit's environment and not the kit itself;
-- the ``context`` object, the handler's result marshalled like awslambdaric (None → ``null``,
-  Decimal → number, bytes passed through, else ``Runtime.MarshalError``);
-- error payloads ``errorMessage/errorType/requestId/stackTrace`` and the ``[ERROR]`` log block for
-  exceptions and init errors (ImportModuleError, HandlerNotFound, MalformedHandlerName,
-  UserCodeSyntaxError, BuiltInModuleConflict); ``Sandbox.Timedout`` after ``timeout`` seconds
-  (the process group is killed); ``Runtime.ExitError`` when the process exits or crashes;
-- the log text START / output / END / REPORT, ``logging`` formatted as AWS's root handler does,
-  ``Init Duration`` on cold starts; execution environments (log stream, warm/cold) are modelled:
-  an environment is reused by a later invocation of the same configuration unless it timed out,
-  crashed or failed to initialise, and is cold (new log stream, Init Duration) otherwise.
+Emulated (texts and shapes follow AWS's Python runtime client, awslambdaric, and the platform):
+- the code zip is unpacked once per CodeSha256 into ``<cache_dir>/<sha256 hex>/`` (atomic rename,
+  safe across threads and processes); it is the child's cwd and first ``sys.path`` entry;
+- one child process per invocation with only the function's variables, the standard Lambda
+  variables and the caller's ``extra_env``: never the parent's AWS_* variables or ~/.aws; boto3
+  and its dependencies are importable (Lambda ships them), other kit packages and the kit are not;
+- ``context`` as on AWS; results marshalled like awslambdaric (None → null, Decimal → number,
+  bytes as-is, else ``Runtime.MarshalError``); exceptions and init errors (ImportModuleError,
+  HandlerNotFound, MalformedHandlerName, UserCodeSyntaxError) as ``errorMessage/errorType/
+  requestId/stackTrace`` plus the ``[ERROR]`` log block; ``Sandbox.Timedout`` (the process group
+  is killed); ``Runtime.ExitError`` when the process exits or crashes;
+- the log: init output (cold starts only), START, stdout/stderr and ``logging`` in AWS's format,
+  END, REPORT with ``Init Duration`` on cold starts. Execution environments are modelled: one is
+  reused (same log stream, warm) by a later invocation of the same configuration unless it timed
+  out, crashed or failed to initialise; overlapping invocations get environments of their own.
 
 LIMITATIONS:
-- Every runtime python3.8 … python3.13 runs on the kit's own interpreter (``sys.executable``),
-  so language features and stdlib behaviour are those of that Python version.
-- Each invocation is a fresh process: module-level state, globals and /tmp files do NOT survive
-  between "warm" invocations as they do on AWS; init code runs every time (its output is shown
-  only on cold starts, and it is not counted in Duration).
-- Init errors are printed once between START and END (AWS prints them before START with
-  INIT_REPORT lines and retries the init). No INIT_START / INIT_REPORT / platform JSON logs;
-  the function's LoggingConfig (JSON format) is not emulated.
-- Memory size is reported, not enforced (no OOM kill); Max Memory Used is the child's peak RSS.
-  No payload size limits, no /tmp size limit, code dir is writable, /tmp is the host's.
+- All runtimes python3.8 … python3.13 run on the kit's own interpreter (``sys.executable``).
+- Each invocation is a fresh process, so module-level state and /tmp files do NOT survive between
+  "warm" invocations as on AWS; init code runs every time (not counted in Duration).
+- Init errors are logged once between START and END (AWS logs them before START with INIT_REPORT
+  lines and retries init); no INIT_START/INIT_REPORT lines; LoggingConfig JSON format not emulated.
+- Memory size is reported, not enforced (no OOM); Max Memory Used is the child's peak RSS. No
+  payload or /tmp size limits; the code dir is writable; /tmp is the host's.
 - Environments are never reclaimed for idleness while the LambdaRuntime object lives.
-- Only Python zip functions: other runtimes and container images raise UnsupportedFunction.
+- Python .zip functions only: other runtimes and container images raise UnsupportedFunction.
 """
 from __future__ import annotations
 
@@ -57,12 +52,15 @@ from dataclasses import dataclass, field
 
 SUPPORTED_RUNTIMES = tuple(f"python3.{minor}" for minor in range(8, 14))
 INIT_LIMIT_S = 10.0  # AWS's init phase limit; a longer init continues into the invoke phase
+# What AWS's Python runtimes ship besides the standard library: the AWS SDK and its dependencies.
+_SDK_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six",
+                      "urllib3")
 _BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_lambda_bootstrap.py")
 _RUN_ON_AWS = ("To run it, use a real AWS account: set LABKIT_TARGET=aws and restart the kernel.")
 # Signal names as the Lambda platform (Go) prints them in "Runtime exited with error: signal: …".
-_SIGNAL_NAMES = {9: "killed", 11: "segmentation fault", 6: "aborted", 15: "terminated",
-                 7: "bus error", 8: "floating point exception", 4: "illegal instruction",
-                 2: "interrupt", 1: "hangup", 3: "quit"}
+_SIGNAL_NAMES = {1: "hangup", 2: "interrupt", 3: "quit", 4: "illegal instruction", 6: "aborted",
+                 7: "bus error", 8: "floating point exception", 9: "killed",
+                 11: "segmentation fault", 15: "terminated"}
 
 
 @dataclass(frozen=True)
@@ -108,12 +106,6 @@ class InvalidRequestContent(ValueError):
 
 
 @dataclass
-class _Sandbox:
-    """One modelled execution environment: its log stream, reused while it stays healthy."""
-    log_stream: str
-
-
-@dataclass
 class _Outcome:
     spawned: float
     log: bytes = b""
@@ -131,7 +123,7 @@ class LambdaRuntime:
         self.cache_dir = os.path.abspath(cache_dir)
         os.makedirs(os.path.join(self.cache_dir, ".work"), exist_ok=True)
         self._lock = threading.Lock()
-        self._idle: dict[tuple, list[_Sandbox]] = {}
+        self._idle: dict[tuple, list[str]] = {}  # config -> log streams of warm environments
         self._site: str | None = None
 
     def validate(self, spec: FunctionSpec) -> None:
@@ -162,12 +154,11 @@ class LambdaRuntime:
         key = _sandbox_key(spec)
         with self._lock:
             idle = self._idle.get(key)
-            sandbox = idle.pop() if idle else None
-        cold = sandbox is None
-        if cold:
-            sandbox = _Sandbox(time.strftime("%Y/%m/%d/", time.gmtime())
-                               + f"[{spec.version}]{uuid.uuid4().hex}")
-        env = self._child_env(spec, code_dir, sandbox, extra_env or {})
+            stream = idle.pop() if idle else None
+        cold = stream is None
+        if cold:  # a new execution environment, with its own log stream
+            stream = time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{spec.version}]{uuid.uuid4().hex}"
+        env = self._child_env(spec, code_dir, stream, extra_env or {})
         work = tempfile.mkdtemp(prefix="inv-", dir=os.path.join(self.cache_dir, ".work"))
         try:
             invocation = {"request_id": request_id, "event": event_text, "timeout": spec.timeout,
@@ -179,12 +170,12 @@ class LambdaRuntime:
             outcome = _run_child(spec, code_dir, env, work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        result = _compose(spec, outcome, request_id, sandbox.log_stream, cold)
+        result = _compose(spec, outcome, request_id, stream, cold)
         healthy = (outcome.result is not None and not outcome.timed_out
                    and not outcome.result.get("init_error"))
         if healthy:  # AWS keeps an environment after handled errors, not after timeouts or crashes
             with self._lock:
-                self._idle.setdefault(key, []).append(sandbox)
+                self._idle.setdefault(key, []).append(stream)
         return result
 
     # -- code and runtime directories --------------------------------------------------------
@@ -211,14 +202,17 @@ class LambdaRuntime:
                 self._site = _build_runtime_site(os.path.join(self.cache_dir, ".runtime"))
             return self._site
 
-    def _child_env(self, spec: FunctionSpec, code_dir: str, sandbox: _Sandbox,
+    def _child_env(self, spec: FunctionSpec, code_dir: str, log_stream: str,
                    extra_env: dict[str, str]) -> dict[str, str]:
         site_dir = self._runtime_site()
         # Non-reserved variables (PATH, LANG, TZ, PYTHONPATH) may be overridden by the function,
         # as on AWS; reserved ones may not (CreateFunction rejects them there).
         env = {"PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin",
                                         "/usr/bin", "/bin"]),
-               "LANG": "en_US.UTF-8", "TZ": ":UTC"}
+               "LANG": "en_US.UTF-8", "TZ": ":UTC",
+               # Not a Lambda variable: without credentials from the caller, botocore would
+               # otherwise probe the EC2 metadata service and could reach outside the kit.
+               "AWS_EC2_METADATA_DISABLED": "true"}
         if os.name == "nt":  # Python cannot start on Windows without it
             env["SYSTEMROOT"] = os.environ.get("SYSTEMROOT", "")
         env.update({str(k): str(v) for k, v in spec.environment.items()})
@@ -231,7 +225,7 @@ class LambdaRuntime:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group or f"/aws/lambda/{spec.name}",
-            "AWS_LAMBDA_LOG_STREAM_NAME": sandbox.log_stream,
+            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
             "AWS_REGION": spec.region,
             "AWS_DEFAULT_REGION": spec.region,
             "LAMBDA_TASK_ROOT": code_dir,
@@ -381,7 +375,8 @@ def _compact(obj: dict) -> bytes:
 
 
 def _iso(epoch: float) -> str:
-    return _dt.datetime.fromtimestamp(epoch, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    moment = _dt.datetime.fromtimestamp(epoch, _dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 # -- small helpers ---------------------------------------------------------------------------
@@ -450,39 +445,21 @@ def _publish(tmp: str, target: str) -> None:
             raise
 
 
-def _provided_distributions(root: str = "boto3") -> dict[str, _metadata.Distribution]:
-    """The distributions AWS's Python runtime ships: the AWS SDK and its dependencies."""
-    found: dict[str, _metadata.Distribution] = {}
-    todo = [root]
-    while todo:
-        try:
-            dist = _metadata.distribution(todo.pop())
-        except _metadata.PackageNotFoundError:
-            continue
-        name = re.sub(r"[-_.]+", "-", dist.metadata["Name"]).lower()
-        if name in found:
-            continue
-        found[name] = dist
-        for req in dist.requires or ():
-            if not re.search(r"extra\s*==", req):
-                todo.append(re.match(r"[A-Za-z0-9._-]+", req).group())
-    return found
-
-
 def _build_runtime_site(root: str) -> str:
     """A directory of links to boto3 & co. only, for the child's PYTHONPATH (AWS's /var/runtime)."""
-    dists = _provided_distributions()
-    tag = hashlib.sha256("\n".join([sys.prefix] + sorted(
-        f"{n}=={d.version}" for n, d in dists.items())).encode()).hexdigest()[:16]
-    target = os.path.join(root, tag)
-    entries: dict[str, str] = {}
-    for dist in dists.values():
-        for path in dist.files or ():
-            top = path.parts[0]
-            if top not in ("..", "__pycache__") and not top.endswith(".pth"):
-                entries[top] = str(dist.locate_file(top))
+    dists = []
+    for name in _SDK_DISTRIBUTIONS:
+        try:
+            dists.append(_metadata.distribution(name))
+        except _metadata.PackageNotFoundError:
+            pass
+    tag = "\n".join([sys.prefix] + [f"{d.metadata['Name']}=={d.version}" for d in dists])
+    target = os.path.join(root, hashlib.sha256(tag.encode()).hexdigest()[:16])
     if os.path.isdir(target):
         return target
+    entries = {path.parts[0]: str(dist.locate_file(path.parts[0]))  # packages and .dist-info
+               for dist in dists for path in dist.files or ()
+               if path.parts[0] not in ("..", "__pycache__") and not path.parts[0].endswith(".pth")}
     os.makedirs(root, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".build-", dir=root)
     try:

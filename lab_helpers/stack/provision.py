@@ -5,6 +5,7 @@ Re-running changes nothing that is already right; it repairs what is missing.
 """
 from __future__ import annotations
 
+import functools
 import io
 import json
 import zipfile
@@ -158,11 +159,19 @@ def _source_data(s3, bucket: str, scale: float, seed: int, report: ProvisionRepo
     if wanted <= present:
         report.note(False, f"data s3://{bucket} ({len(wanted)} objects)")
         return
-    for obj in datasets.generate(scale=scale, seed=seed):
+    for obj in _generated(scale, seed):
         key = _source_key(obj.key)
         if key not in present:
             s3.put_object(Bucket=bucket, Key=key, Body=obj.body)
     report.note(True, f"data s3://{bucket} ({len(wanted)} objects)")
+
+
+@functools.lru_cache(maxsize=2)
+def _generated(scale: float, seed: int) -> tuple:
+    # Deterministic, so one generation per process serves every reset and re-provision.
+    from .. import datasets
+
+    return tuple(datasets.generate(scale=scale, seed=seed))
 
 
 def _source_key(dataset_key: str) -> str:

@@ -1,0 +1,91 @@
+"""The labkit CLI as a newcomer uses it: up, status, env, up again, down — no process left behind."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+LABKIT = [sys.executable, "-m", "lab_helpers.cli"]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def cli_env(tmp_path):
+    env = dict(os.environ, LABKIT_HOME=str(tmp_path / "home"), LABKIT_PORT=str(_free_port()))
+    env.pop("LABKIT_TARGET", None)
+    yield env
+    subprocess.run(LABKIT + ["down"], env=env, capture_output=True, timeout=60)
+
+
+def run(env, *args, check=True):
+    proc = subprocess.run(LABKIT + list(args), env=env, capture_output=True, text=True, timeout=180)
+    if check:
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc
+
+
+def test_up_status_env_twice_and_down(cli_env):
+    first = run(cli_env, "up")
+    assert "labkit is up on target 'local'" in first.stdout
+    status = json.loads(run(cli_env, "status", "--json").stdout)
+    assert status["target"] == "local" and status["healthy"] is True
+    assert status["endpoint_url"] == f"http://127.0.0.1:{cli_env['LABKIT_PORT']}"
+    ws = status["workspace"]
+    assert len(ws["guid"]) == 12
+    assert set(ws["buckets"]) == {"raw", "curated", "results", "source"}
+    assert ws["buckets"]["raw"] == f"dataedu-raw-{ws['guid']}"
+    assert ws["kms_alias"] == "alias/dataedu-key"
+    pid = status["pid"]
+
+    second = run(cli_env, "up")
+    assert "nothing to do" in second.stdout
+    assert json.loads(run(cli_env, "status", "--json").stdout)["pid"] == pid
+
+    exports = run(cli_env, "env").stdout
+    assert f"export AWS_ENDPOINT_URL=http://127.0.0.1:{cli_env['LABKIT_PORT']}" in exports
+    assert "unset AWS_PROFILE" in exports
+    script = f'eval "$({sys.executable} -m lab_helpers.cli env)"; {sys.executable} -c "import boto3; print(len(boto3.client(\'s3\').list_buckets()[\'Buckets\']))"'
+    out = subprocess.run(["bash", "-c", script], env=cli_env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "4", out.stderr
+
+    assert "stopped" in run(cli_env, "down").stdout
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+            time.sleep(0.1)
+        except ProcessLookupError:
+            break
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert json.loads(run(cli_env, "status", "--json").stdout)["healthy"] is False
+
+
+def test_every_command_has_help_with_an_example(cli_env):
+    commands = ["up", "down", "status", "env", "reset", "check", "quiz", "progress", "build", "catch-up"]
+    for command in commands:
+        out = run(cli_env, command, "--help").stdout
+        assert "Example:" in out, command
+
+
+def test_up_on_a_busy_port_explains_the_fix(cli_env):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", int(cli_env["LABKIT_PORT"])))
+        s.listen()
+        proc = run(cli_env, "up", check=False)
+    assert proc.returncode != 0
+    assert "is in use" in proc.stderr and "--port" in proc.stderr
+
+
+def test_unknown_lab_lists_valid_labs(cli_env):
+    proc = run(cli_env, "check", "99_nope", check=False)
+    assert proc.returncode != 0 and "00_orientation" in proc.stderr
