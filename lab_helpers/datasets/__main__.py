@@ -1,4 +1,4 @@
-"""`python -m lab_helpers.datasets OUTDIR [--scale S] [--seed N]`: write the data set to a directory."""
+"""`python -m lab_helpers.datasets OUTDIR [--scale S] [--seed N]`: write the data set to disk."""
 
 import argparse
 import sys

@@ -49,22 +49,31 @@ def _col(sis: Sis, table: str, name: str) -> np.ndarray:
     return sis.tables[table].column(name).to_numpy(zero_copy_only=False)
 
 
+def _days(sis: Sis, table: str, name: str) -> np.ndarray:
+    """A date column as epoch days."""
+    return _col(sis, table, name).astype("datetime64[D]").astype(np.int64)
+
+
 def _ts(day, seconds=0) -> pa.Array:
     return timestamp_text(np.asarray(day, dtype=np.int64) * DAY + seconds)
+
+
+def _put(objects: dict[str, bytes], table: str, day, columns: dict, filename: str = "") -> None:
+    objects[lms_key(table, day, filename or f"{table}.csv")] = csv_bytes(table, columns)
 
 
 def generate_lms(rng: np.random.Generator, sis: Sis) -> Lms:
     objects: dict[str, bytes] = {}
     first = TERM_FIRST_MONDAY[41]
     sem_id = _col(sis, "semester", "semester_id")
-    sem_start = dict(zip(sem_id, _col(sis, "semester", "start_date").astype("datetime64[D]").astype(np.int64)))
-    sem_end = dict(zip(sem_id, _col(sis, "semester", "end_date").astype("datetime64[D]").astype(np.int64)))
+    sem_start = dict(zip(sem_id, _days(sis, "semester", "start_date")))
+    sem_end = dict(zip(sem_id, _days(sis, "semester", "end_date")))
 
     # account_dim: root, schools, departments
     schools = vocab.SCHOOLS
     acc_id = [1] + [10 + s[0] for s in schools] + [100 + d[0] for d in vocab.DEPARTMENTS]
     n_acc = len(acc_id)
-    objects[lms_key("account_dim", first, "account_dim.csv")] = csv_bytes("account_dim", {
+    _put(objects, "account_dim", first, {
         "id": acc_id, "canvas_id": np.arange(1, n_acc + 1),
         "name": pa.array([vocab.UNIVERSITY[1]] + [s[1] for s in schools]
                          + [d[1] for d in vocab.DEPARTMENTS]),
@@ -96,7 +105,7 @@ def generate_lms(rng: np.random.Generator, sis: Sis) -> Lms:
         off_course, off_staff = sch["course_id"][off], sch["staff_id"][off]
         dept = np.array([course_dept[c] for c in off_course])
         section = term * 10000 + off_course
-        objects[lms_key("course_dim", monday, "course_dim.csv")] = csv_bytes("course_dim", {
+        _put(objects, "course_dim", monday, {
             "id": off_course, "canvas_id": term * 1000 + np.arange(1, off_course.size + 1),
             "root_account_id": np.ones(off_course.size), "account_id": 100 + dept,
             "enrollment_term_id": np.full(off_course.size, term),
@@ -118,12 +127,13 @@ def generate_lms(rng: np.random.Generator, sis: Sis) -> Lms:
         e_course = np.concatenate([reg["course_id"][r], off_course])
         e_user = np.concatenate([reg["student_id"][r], off_staff])
         e_created = np.concatenate([reg["date_registered"][r], np.full(n_t, start - 30)])
-        e_updated = np.concatenate([np.where(dropped, reg["date_dropped"][r], reg["date_registered"][r]),
-                                    np.full(n_t, start - 30)])
+        e_updated = np.concatenate([
+            np.where(dropped, reg["date_dropped"][r], reg["date_registered"][r]),
+            np.full(n_t, start - 30)])
         e_section = term * 10000 + e_course
         e_dept = np.array([course_dept[c] for c in e_course])
         e_score = np.concatenate([np.where(dropped, 0.0, reg["score"][r]), np.zeros(n_t)])
-        objects[lms_key("enrollment_dim", monday, "enrollment_dim.csv")] = csv_bytes("enrollment_dim", {
+        _put(objects, "enrollment_dim", monday, {
             "id": e_ids, "canvas_id": e_ids - 500000, "root_account_id": np.ones(e_ids.size),
             "course_section_id": e_section,
             "type": pa.array(["StudentEnrollment"] * n_s + ["TeacherEnrollment"] * n_t),
@@ -134,7 +144,7 @@ def generate_lms(rng: np.random.Generator, sis: Sis) -> Lms:
             "end_at": _ts(np.full(e_ids.size, end), DAY - 1),
             "course_id": e_course, "user_id": e_user,
         })
-        objects[lms_key("enrollment_fact", monday, "enrollment_fact.csv")] = csv_bytes("enrollment_fact", {
+        _put(objects, "enrollment_fact", monday, {
             "enrollment_id": e_ids, "user_id": e_user, "course_id": e_course,
             "enrollment_term_id": np.full(e_ids.size, term), "course_account_id": 100 + e_dept,
             "course_section_id": e_section, "computed_final_score": e_score,
@@ -144,7 +154,7 @@ def generate_lms(rng: np.random.Generator, sis: Sis) -> Lms:
         asg = _assignments(rng, off_course, off_staff, dept, start, end, next_asg)
         next_asg += asg["assignment_id"].size
         n_a = asg["assignment_id"].size
-        objects[lms_key("assignment_dim", monday, "assignment_dim.csv")] = csv_bytes("assignment_dim", {
+        _put(objects, "assignment_dim", monday, {
             "assignment_id": asg["assignment_id"], "canvas_id": asg["assignment_id"] - 200000,
             "course_id": asg["course_id"], "title": pa.array(asg["title"]),
             "due_at": _ts(asg["due_day"], DAY - 60), "all_day_date": date_text(asg["due_day"]),
@@ -154,7 +164,7 @@ def generate_lms(rng: np.random.Generator, sis: Sis) -> Lms:
             "created_at": _ts(np.full(n_a, start - 7), 14 * 3600),
         })
         a_dept = np.array([course_dept[c] for c in asg["course_id"]])
-        objects[lms_key("assignment_fact", monday, "assignment_fact.csv")] = csv_bytes("assignment_fact", {
+        _put(objects, "assignment_fact", monday, {
             "assignment_id": asg["assignment_id"], "course_id": asg["course_id"],
             "course_account_id": 100 + a_dept, "enrollment_term_id": np.full(n_a, term),
             "points_possible": asg["points"], "peer_review_count": asg["peer_reviews"],
@@ -164,7 +174,8 @@ def generate_lms(rng: np.random.Generator, sis: Sis) -> Lms:
         # which assignments each active registration has
         active = r[~dropped]
         a_start = np.searchsorted(asg["course_id"], reg["course_id"][active], side="left")
-        a_count = np.searchsorted(asg["course_id"], reg["course_id"][active], side="right") - a_start
+        a_end = np.searchsorted(asg["course_id"], reg["course_id"][active], side="right")
+        a_count = a_end - a_start
         act = TermActivity(
             term=term, first_day=epoch_day(monday), user_id=reg["student_id"][active],
             course_id=reg["course_id"][active], student_idx=reg["student_idx"][active],
@@ -178,23 +189,25 @@ def generate_lms(rng: np.random.Generator, sis: Sis) -> Lms:
 
 
 def _user_dim(sis: Sis, students: np.ndarray, first) -> dict[str, bytes]:
-    sem_year = dict(zip(_col(sis, "semester", "semester_id"), _col(sis, "semester", "semester_year")))
-    sem_start = dict(zip(_col(sis, "semester", "semester_id"),
-                         _col(sis, "semester", "start_date").astype("datetime64[D]").astype(np.int64)))
+    sem_id = _col(sis, "semester", "semester_id")
+    sem_year = dict(zip(sem_id, _col(sis, "semester", "semester_year")))
+    sem_start = dict(zip(sem_id, _days(sis, "semester", "start_date")))
     s = {k: _col(sis, "student", k)[students] for k in
          ("student_id", "first_name", "last_name", "gender", "admit_semester_id",
           "planned_grad_semester_id")}
-    f = {k: _col(sis, "faculty", k) for k in ("faculty_id", "first_name", "last_name", "gender", "title")}
-    out = {}
+    f = {k: _col(sis, "faculty", k)
+         for k in ("faculty_id", "first_name", "last_name", "gender", "title")}
+    n_f = f["faculty_id"].size
+    out: dict[str, bytes] = {}
     for name, ids, first_n, last_n, gender, position, grad, created in (
         ("faculty.csv", f["faculty_id"], f["first_name"], f["last_name"], f["gender"],
-         f["title"], np.zeros(f["faculty_id"].size), np.full(f["faculty_id"].size, epoch_day(first) - 2300)),
+         f["title"], np.zeros(n_f), np.full(n_f, epoch_day(first) - 2300)),
         ("students.csv", s["student_id"], s["first_name"], s["last_name"], s["gender"],
          np.full(students.size, "student"), [sem_year[p] for p in s["planned_grad_semester_id"]],
          [sem_start[a] - 60 for a in s["admit_semester_id"]]),
     ):
         n = len(ids)
-        out[lms_key("user_dim", first, name)] = csv_bytes("user_dim", {
+        _put(out, "user_dim", first, filename=name, columns={
             "id": ids, "canvas_id": np.asarray(ids) % 100000, "root_account_id": np.ones(n),
             "name": concat(pa.array(first_n), " ", pa.array(last_n)),
             "time_zone": pa.array(["America/New_York"] * n), "created_at": _ts(created, 9 * 3600),
@@ -236,14 +249,16 @@ def _submissions(rng, sis: Sis, act: TermActivity, asg, staff_of) -> dict[str, n
     """Each active registration submits most of its course's assignments, usually the
     evening or days before the 23:59 deadline; about one in ten is late."""
     reg_of = np.repeat(np.arange(act.user_id.size), act.asg_count)
-    within = np.arange(reg_of.size) - np.repeat(np.cumsum(act.asg_count) - act.asg_count, act.asg_count)
+    group_start = np.cumsum(act.asg_count) - act.asg_count
+    within = np.arange(reg_of.size) - np.repeat(group_start, act.asg_count)
     a = act.asg_start[reg_of] + within
     ability = sis.ability[act.student_idx[reg_of]]
     keep = rng.random(a.size) < np.clip(0.88 + 0.05 * ability, 0.5, 0.99)
     reg_of, a, ability = reg_of[keep], a[keep], ability[keep]
     m = a.size
     due = asg["due_day"][a].astype(np.int64) * DAY + DAY - 60
-    lead = np.where(rng.random(m) < 0.7, rng.exponential(10 * 3600, m), rng.exponential(60 * 3600, m))
+    lead = np.where(rng.random(m) < 0.7, rng.exponential(10 * 3600, m),
+                    rng.exponential(60 * 3600, m))
     late = rng.random(m) < 0.09
     ts = np.where(late, due + 60 + rng.exponential(20 * 3600, m), due - lead).astype(np.int64)
     # keep every submission inside the term's partitions: redraw (not clamp, which would
@@ -252,7 +267,8 @@ def _submissions(rng, sis: Sis, act: TermActivity, asg, staff_of) -> dict[str, n
     u = rng.random(m)
     ts = np.where(ts < lo, lo + u * np.maximum(due - lo, 0), ts)
     ts = np.where(ts > hi, np.minimum(due, hi) + u * np.maximum(hi - due, 0), ts).astype(np.int64)
-    pct = np.clip(0.82 + 0.07 * ability + rng.normal(0, 0.12, m), 0, 1) * np.where(ts > due, 0.9, 1.0)
+    pct = np.clip(0.82 + 0.07 * ability + rng.normal(0, 0.12, m), 0, 1)
+    pct = pct * np.where(ts > due, 0.9, 1.0)  # late penalty
     points = asg["points"][a]
     course = act.course_id[reg_of]
     return {
@@ -284,19 +300,20 @@ def _submission_objects(terms: dict[int, TermActivity], course_dept) -> dict[str
             sel = sel[np.argsort(s["id"][sel])]
             monday = TERM_FIRST_MONDAY[t.term] + timedelta(weeks=w)
             dept = np.array([course_dept[c] for c in s["course_id"][sel]], dtype=np.int64)
-            out[lms_key("submission_dim", monday, "submission_dim.csv")] = csv_bytes("submission_dim", {
+            _put(out, "submission_dim", monday, {
                 "id": s["id"][sel], "canvas_id": s["id"][sel] - 3000000,
                 "assignment_id": s["assignment_id"][sel], "user_id": s["user_id"][sel],
                 "grader_id": s["grader_id"][sel],
                 "submission_type": pa.array(s["submission_type"][sel].tolist(), pa.string()),
                 "workflow_state": pa.array(["graded"] * sel.size, pa.string()),
-                "attempt": s["attempt"][sel], "grade": pa.array(s["grade"][sel].tolist(), pa.string()),
+                "attempt": s["attempt"][sel],
+                "grade": pa.array(s["grade"][sel].tolist(), pa.string()),
                 "submitted_at": timestamp_text(s["ts"][sel]),
                 "graded_at": timestamp_text(s["graded_at"][sel]),
                 "created_at": timestamp_text(s["ts"][sel]),
                 "updated_at": timestamp_text(s["graded_at"][sel]),
             })
-            out[lms_key("submission_fact", monday, "submission_fact.csv")] = csv_bytes("submission_fact", {
+            _put(out, "submission_fact", monday, {
                 "submission_id": s["id"][sel], "assignment_id": s["assignment_id"][sel],
                 "course_id": s["course_id"][sel], "enrollment_term_id": np.full(sel.size, t.term),
                 "user_id": s["user_id"][sel], "grader_id": s["grader_id"][sel],

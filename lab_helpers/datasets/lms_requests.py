@@ -72,7 +72,7 @@ def request_files(seed: int, scale: float, week_index: int, act: TermActivity,
     rng = np.random.default_rng([seed, 7, week_index])
     n_gen, n_post = week_rows(week_index, scale)
     start = (act.first_day + 7 * WEEKS[week_index][1]) * DAY
-    salt = int(mix64(np.array([seed], dtype=np.uint64))[0])
+    salt = int(mix64(np.array([seed % 2**64], dtype=np.uint64))[0])
     habits = _Habits(salt, student_ids, ability)
     return (_general(rng, n_gen, start, act, habits, salt),
             _posts(rng, n_post, start, act, habits, salt))
@@ -89,7 +89,8 @@ class _Habits:
         self.activity = np.exp(0.7 * z + 0.15 * ability)
         cdf = np.cumsum(vocab.USER_AGENT_WEIGHTS[:6]) / sum(vocab.USER_AGENT_WEIGHTS[:6])
         self.browser = np.searchsorted(cdf, (h & np.uint64(0xFFFF)).astype(float) / 65536.0)
-        self.home_ip = [((h >> np.uint64(s)) & np.uint64(0xFF)).astype(np.int64) for s in (16, 24, 32)]
+        self.home_ip = [((h >> np.uint64(s)) & np.uint64(0xFF)).astype(np.int64)
+                        for s in (16, 24, 32)]
 
 
 def _pick_registrations(rng, n, act: TermActivity, habits: _Habits) -> np.ndarray:
@@ -180,7 +181,8 @@ def _general(rng, n, start, act: TermActivity, habits: _Habits, salt: int) -> by
 def _posts(rng, n, start, act: TermActivity, habits: _Habits, salt: int) -> bytes:
     sub = act.sub
     in_week = np.flatnonzero((sub["ts"] >= start) & (sub["ts"] < start + 7 * DAY))
-    if in_week.size == 0:  # tiny scales only: fall back to the whole term
+    borrowed = in_week.size == 0  # tiny scales only: borrow submissions of other weeks
+    if borrowed:
         in_week = np.arange(sub["ts"].size)
     if in_week.size == 0:
         n = 0
@@ -189,6 +191,8 @@ def _posts(rng, n, start, act: TermActivity, habits: _Habits, salt: int) -> byte
     chosen = np.concatenate([first, extra])
     ts = sub["ts"][chosen].copy()
     ts[first.size:] -= rng.integers(30, 1800, extra.size)  # an upload before the submit
+    if borrowed:
+        ts = start + rng.integers(0, 7 * DAY, chosen.size)
     ts = np.clip(ts, start, start + 7 * DAY - 1)
     order = np.argsort(ts, kind="stable")
     chosen, ts = chosen[order], ts[order]

@@ -100,7 +100,8 @@ def generate_sis(rng: np.random.Generator, scale: float) -> Sis:
             ["university_id", "university_name", "website_url"],
             [[v] for v in vocab.UNIVERSITY]))),
         "school": _table("school", {
-            "school_id": [s[0] for s in vocab.SCHOOLS], "school_name": [s[1] for s in vocab.SCHOOLS],
+            "school_id": [s[0] for s in vocab.SCHOOLS],
+            "school_name": [s[1] for s in vocab.SCHOOLS],
             "relative_website_url": [s[2] for s in vocab.SCHOOLS],
             "university_id": [1] * len(vocab.SCHOOLS)}),
         "department": _table("department", {
@@ -148,7 +149,8 @@ def generate_sis(rng: np.random.Generator, scale: float) -> Sis:
                            vocab.LAST_NAMES[rng.integers(len(vocab.LAST_NAMES))], gender,
                            dept_id, y, int(ti in ("professor", "associate professor")),
                            str(ti), int(i == chair)))
-    t["faculty"] = _table("faculty", dict(zip(SIS_SCHEMAS["faculty"].names, map(list, zip(*f_rows)))))
+    t["faculty"] = _table("faculty", dict(zip(SIS_SCHEMAS["faculty"].names,
+                                              map(list, zip(*f_rows)))))
     fac_id = np.array([r[0] for r in f_rows])
     fac_dept = np.array([r[4] for r in f_rows])
 
@@ -191,8 +193,8 @@ def generate_sis(rng: np.random.Generator, scale: float) -> Sis:
 
     # GPAs from the outcomes; 0 where nothing is known or (randomly) not given
     points = reg["grade_points"]
-    for col, mask in (("cumulative_gpa", done),
-                      ("first_year_gpa", done & (reg["semester_id"] < stu["admit_semester_id"][reg["student_idx"]] + 2))):
+    first_year = reg["semester_id"] < stu["admit_semester_id"][reg["student_idx"]] + 2
+    for col, mask in (("cumulative_gpa", done), ("first_year_gpa", done & first_year)):
         n = np.bincount(reg["student_idx"][mask], minlength=len(ability))
         total = np.bincount(reg["student_idx"][mask], weights=points[mask], minlength=len(ability))
         gpa = np.round(np.divide(total, n, out=np.zeros(len(n)), where=n > 0), 2)
@@ -226,7 +228,8 @@ def _students(rng, scale, cal) -> dict[str, np.ndarray]:
     span = rng.choice([7, 5, 9], n, p=[0.85, 0.1, 0.05])
     planned = np.where(enrolled, np.minimum(admit + span, 43), 0)
     admit_year = np.array([c[1].year for c in cal])[admit - 29]
-    birth = np.array([epoch_day(date(int(y) - 18, 1, 1)) for y in admit_year]) + rng.integers(-200, 365, n)
+    birth = (np.array([epoch_day(date(int(y) - 18, 1, 1)) for y in admit_year])
+             + rng.integers(-200, 365, n))
     ability = rng.normal(0.0, 1.0, n)
     hs_gpa = np.round(np.clip(3.3 + 0.35 * ability + rng.normal(0, 0.25, n), 2.0, 4.0), 2)
     parent_ed = rng.choice(10, n, p=_norm(vocab.ED_LEVEL_WEIGHTS))
@@ -243,10 +246,12 @@ def _students(rng, scale, cal) -> dict[str, np.ndarray]:
         "high_school_gpa": np.where(rng.random(n) < 0.04, 0.0, hs_gpa),
         "was_hs_athlete_ind": (rng.random(n) < 0.14).astype(np.int16),
         "home_state_name": states,
-        "admit_type": rng.choice(["Regular", "Early Action", "Early Decision"], n, p=[0.7, 0.2, 0.1]),
+        "admit_type": rng.choice(["Regular", "Early Action", "Early Decision"], n,
+                                 p=[0.7, 0.2, 0.1]),
         "private_hs_indicator": (rng.random(n) < 0.2).astype(np.int16),
         "multiple_majors_indicator": (enrolled & (rng.random(n) < 0.07)).astype(np.int16),
-        "secondary_class_percentile": np.clip(np.round(50 + 28 * ability + rng.normal(0, 10, n)), 1, 99),
+        "secondary_class_percentile": np.clip(
+            np.round(50 + 28 * ability + rng.normal(0, 10, n)), 1, 99),
         "department_id": dept, "admit_semester_id": admit,
         "first_year_gpa": np.zeros(n), "cumulative_gpa": np.zeros(n),  # filled from outcomes
         "enroll_status": status, "planned_grad_semester_id": planned,

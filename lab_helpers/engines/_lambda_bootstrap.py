@@ -51,7 +51,7 @@ class Fault(Exception):
 
 
 def _aws_path(path):
-    """Show the code dir as /var/task and the SDK dir as /var/runtime, as stack traces on AWS do."""
+    """Show paths as AWS stack traces do: code in /var/task, SDK in /var/runtime, stdlib in /var/lang."""
     for real, shown in ((TASK_ROOT, "/var/task"), (RUNTIME_DIR, "/var/runtime"),
                         (sys.base_prefix, "/var/lang")):
         if real and path.startswith(real + os.sep):

@@ -116,7 +116,8 @@ def test_requests_users_are_enrolled_students_registered_in_the_course_that_term
     reg = sis("course_registration")
     taken = set(zip(reg.column("student_id").to_pylist(), reg.column("course_id").to_pylist(),
                     reg.column("semester_id").to_pylist()))
-    for user, course, date in zip(ints(req["user_id"]), ints(req["course_id"]), req["process_date"]):
+    for user, course, date in zip(ints(req["user_id"]), ints(req["course_id"]),
+                                  req["process_date"]):
         assert user in enrolled
         assert (user, course, 41 if date < "2021" else 42) in taken
 
@@ -189,5 +190,7 @@ def test_lms_dimensions_use_sis_ids_and_terms():
         assert user in (students if kind == "StudentEnrollment" else faculty)
     assert set(ints(lms("requests")["user_id"])) <= set(ints(lms("user_dim", "students.csv")["id"]))
     accounts = set(lms("account_dim")["sis_source_id"])
-    assert set(lms("requests")["course_account_id"]) | set(lms("requests")["root_account_id"]) <= accounts
-    assert set(ints(lms("assignment_fact")["assignment_id"])) == set(ints(lms("assignment_dim")["assignment_id"]))
+    req = lms("requests")
+    assert set(req["course_account_id"]) | set(req["root_account_id"]) <= accounts
+    assert (set(ints(lms("assignment_fact")["assignment_id"]))
+            == set(ints(lms("assignment_dim")["assignment_id"])))
