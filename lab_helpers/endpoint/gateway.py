@@ -105,7 +105,10 @@ class Gateway:
         def intercept(status, headers, exc_info=None):
             code = int(status.split()[0])
             ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
-            if (code >= 500 or code == 404) and "text/html" in ctype:
+            # moto answers a missing route with Flask's HTML 404 page, but a missing object
+            # (HeadObject) with an empty text/html 404 too: only the former means "not emulated".
+            unknown_route = code == 404 and moto_adapter.operation_implemented(info.service, info.operation) is not True
+            if "text/html" in ctype and (code >= 500 or unknown_route):
                 state["replaced"] = code
                 return lambda data: None
             return start_response(status, headers, exc_info)
@@ -126,7 +129,10 @@ class Gateway:
             return result
         if hasattr(result, "close"):
             result.close()
-        # An HTML page means moto has no route or no handler for this operation.
+        if state["replaced"] >= 500 and moto_adapter.operation_implemented(info.service, info.operation):
+            return self._respond(start_response, *error_response(
+                info, "InternalFailure", f"The local endpoint failed while handling {info.label}; "
+                "see the endpoint log.", 500, sender_fault=False))
         return self._respond(start_response, *not_emulated(info))
 
     # -- kit routes ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ moves these internals breaks here and nowhere else (tests/endpoint/test_moto_ada
 """
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 
@@ -43,6 +44,7 @@ def reset() -> None:
     moto_api_backend.reset()
 
 
+@functools.lru_cache(maxsize=512)
 def operation_implemented(service: str, operation: str) -> bool | None:
     """Whether moto's responses class has a handler for the operation (None: cannot tell)."""
     import importlib

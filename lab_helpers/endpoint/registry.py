@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 HANDLERS: dict[tuple[str, str], str] = {
+    ("lambda", "Invoke"): "lab_helpers.engines.lambda_:invoke",
 }
 
 GUARDS: dict[tuple[str, str], str] = {

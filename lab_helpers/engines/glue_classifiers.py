@@ -333,12 +333,16 @@ def csv_value_type(value: str):
 
 
 def _column_types(rows: list[list[str]], width: int) -> list:
-    types: list = [None] * width
-    for row in rows:
-        for i in range(width):
-            t = csv_value_type(row[i])
-            if t is not None and types[i] != "string":
-                types[i] = t if types[i] is None else _csv_merge(types[i], t)
+    types: list = []
+    for i in range(width):
+        t = None
+        for row in rows:
+            v = csv_value_type(row[i])
+            if v is not None:
+                t = v if t is None else _csv_merge(t, v)
+                if t == "string":
+                    break
+        types.append(t)
     return types
 
 
@@ -408,8 +412,8 @@ def classify_csv(text: str, truncated: bool) -> FileSchema | None:
         names, types, data_rows = _header_names(rows[0]), data_types, rows[1:]
     else:
         names, types, data_rows = [f"col{i}" for i in range(width)], _column_types(rows, width), rows
-    quote_re = re.compile(r'(^|' + re.escape(delim) + r')\s*"')
-    quoted = any(quote_re.search(line) for line in lines[1 if header else 0:])
+    quote_re = re.compile(r'(?m)(^|' + re.escape(delim) + r')[ \t]*"')
+    quoted = quote_re.search("".join(lines[1 if header else 0:])) is not None
     used_lines = lines[1:] if header else lines
     sampled = sum(len(line.encode()) for line in used_lines[: len(data_rows)])
     return FileSchema("csv", list(zip(names, types)), sample_bytes=sampled,
