@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 Reader = Callable[[int, int], bytes]
@@ -333,21 +334,24 @@ def csv_value_type(value: str):
 
 
 def _column_types(rows: list[list[str]], width: int) -> list:
+    """Per column, the type every non-blank value parses as (vectorised: 1,000 rows x N columns)."""
     types: list = []
     for i in range(width):
-        t = None
-        for row in rows:
-            v = csv_value_type(row[i])
-            if v is not None:
-                t = v if t is None else _csv_merge(t, v)
-                if t == "string":
-                    break
-        types.append(t)
+        values = pc.utf8_trim_whitespace(pa.array([row[i] for row in rows], pa.string()))
+        values = values.filter(pc.not_equal(values, ""))
+        if len(values) == 0:
+            types.append(None)
+        elif pc.all(pc.match_substring_regex(values, r"^(?i:true|false)$")).as_py():
+            types.append("boolean")
+        elif pc.all(pc.match_substring_regex(values, r"^[+-]?\d+$")).as_py():
+            longest = pc.max(pc.utf8_length(values)).as_py()
+            fits = longest < 19 or all(-(2 ** 63) <= int(v) < 2 ** 63 for v in values.to_pylist())
+            types.append("bigint" if fits else "double")
+        elif pc.all(pc.match_substring_regex(values, _FLOAT_RE.pattern.join("^$"))).as_py():
+            types.append("double")
+        else:
+            types.append("string")
     return types
-
-
-def _csv_merge(a: str, b: str) -> str:
-    return a if a == b else ("double" if {a, b} == {"bigint", "double"} else "string")
 
 
 def _parse(lines: list[str], delimiter: str) -> list[list[str]]:
@@ -413,7 +417,8 @@ def classify_csv(text: str, truncated: bool) -> FileSchema | None:
     else:
         names, types, data_rows = [f"col{i}" for i in range(width)], _column_types(rows, width), rows
     quote_re = re.compile(r'(?m)(^|' + re.escape(delim) + r')[ \t]*"')
-    quoted = quote_re.search("".join(lines[1 if header else 0:])) is not None
+    body = "".join(lines[1 if header else 0:])
+    quoted = '"' in body and quote_re.search(body) is not None
     used_lines = lines[1:] if header else lines
     sampled = sum(len(line.encode()) for line in used_lines[: len(data_rows)])
     return FileSchema("csv", list(zip(names, types)), sample_bytes=sampled,
