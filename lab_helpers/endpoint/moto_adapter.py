@@ -259,3 +259,21 @@ def role_policy_documents(role_name: str) -> list[str]:
             if getattr(version, "is_default", False):
                 docs.append(version.document)
     return docs
+
+
+# --- Glue crawlers ---------------------------------------------------------------------------
+
+def glue_crawler(name: str, region: str) -> dict | None:
+    """The crawler definition as GetCrawler returns it (moto's stored fields)."""
+    from moto.glue.models import glue_backends
+
+    try:
+        return glue_backends[ACCOUNT_ID][region].get_crawler(name).as_dict()
+    except Exception:
+        return None
+
+
+def glue_crawler_names(region: str) -> list[str]:
+    from moto.glue.models import glue_backends
+
+    return sorted(c.name for c in glue_backends[ACCOUNT_ID][region].get_crawlers())

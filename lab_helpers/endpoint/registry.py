@@ -14,6 +14,12 @@ from typing import Any, Callable
 
 HANDLERS: dict[tuple[str, str], str] = {
     ("lambda", "Invoke"): "lab_helpers.engines.lambda_:invoke",
+    ("glue", "StartCrawler"): "lab_helpers.engines.glue:start_crawler",
+    ("glue", "StopCrawler"): "lab_helpers.engines.glue:stop_crawler",
+    ("glue", "GetCrawler"): "lab_helpers.engines.glue:get_crawler",
+    ("glue", "GetCrawlers"): "lab_helpers.engines.glue:get_crawlers",
+    ("glue", "GetCrawlerMetrics"): "lab_helpers.engines.glue:get_crawler_metrics",
+    ("glue", "ListCrawls"): "lab_helpers.engines.glue:list_crawls",
 }
 
 GUARDS: dict[tuple[str, str], str] = {

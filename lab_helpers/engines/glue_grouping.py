@@ -224,7 +224,8 @@ def _table(node: _Node, name: str, location: str, summary: tuple) -> TableSpec:
     if depth:
         start = len(node.parts)
         levels = [[e.rel[start + i] for e in entries] for i in range(depth)]
-        spec.partition_keys = [_key_name(folders, i) for i, folders in enumerate(levels)]
+        for i, folders in enumerate(levels):
+            spec.partition_keys.append(_key_name(folders, i, spec.partition_keys))
         for e in entries:
             folders = e.rel[start:start + depth]
             values = tuple(partition_value(f, k) for f, k in zip(folders, spec.partition_keys))
@@ -240,10 +241,11 @@ def _all_entries(node: _Node) -> list[Entry]:
     return out
 
 
-def _key_name(folders: list[str], level: int) -> str:
+def _key_name(folders: list[str], level: int, taken: list[str]) -> str:
     keys = {f.split("=", 1)[0] for f in folders if "=" in f}
-    if len(keys) == 1 and all("=" in f for f in folders):
-        return sanitize(keys.pop())
+    if len(keys) == 1 and all("=" in f for f in folders) and (key := keys.pop()):
+        if sanitize(key) not in taken:
+            return sanitize(key)
     return f"partition_{level}"
 
 
@@ -258,7 +260,7 @@ def partition_value(folder: str, key: str) -> str:
 
 def sanitize(name: str) -> str:
     """Glue's generated names: lower-case letters, digits and ``_`` only."""
-    return re.sub(r"[^a-z0-9_]", "_", name.lower())[:MAX_NAME]
+    return re.sub(r"[^a-z0-9_]", "_", name.lower())[:MAX_NAME] or "table"   # "a//b": empty folder
 
 
 def with_hash(name: str, location: str) -> str:
