@@ -43,7 +43,7 @@ from .glue_classifiers import FileSchema, classify, with_estimate
 from .glue_crawler_catalog import CatalogWriter, assign_names, norm
 from .glue_grouping import (Entry, TableSpec, compile_exclusions, excluded, group_tables, is_hidden,
                             partition_value)
-from .ports import Catalog, ObjectStore, StoreAccessDenied, StoreError, split_s3_uri
+from .ports import Catalog, CatalogError, ObjectStore, StoreAccessDenied, StoreError, split_s3_uri
 
 OTHER_TARGETS = ("JdbcTargets", "MongoDBTargets", "DynamoDBTargets", "CatalogTargets",
                  "DeltaTargets", "IcebergTargets", "HudiTargets")
@@ -157,15 +157,7 @@ class _Crawl:
         self.targets: list[_Target] = []
 
     # -- configuration ----------------------------------------------------------------------
-    def _config(self) -> dict:
-        raw = self.crawler.get("Configuration") or ""
-        try:
-            config = json.loads(raw) if raw.strip() else {}
-        except ValueError as exc:
-            raise _Failure(f"The crawler Configuration is not valid JSON ({exc}): {raw!r}") from None
-        return config if isinstance(config, dict) else {}
-
-    def run(self) -> None:
+    def _settings(self) -> dict:
         classifiers = self.crawler.get("Classifiers") or []
         if classifiers:
             raise _Failure(
@@ -177,56 +169,54 @@ class _Crawl:
         if others:
             raise _Failure(f"The local Glue crawler crawls S3 targets only; {', '.join(others)} are not "
                            f"emulated. Point the crawler at S3 paths, or run on --target aws.")
-        config = self._config()
+        raw = self.crawler.get("Configuration") or ""
+        try:
+            config = json.loads(raw) if raw.strip() else {}
+        except ValueError as exc:
+            raise _Failure(f"The crawler Configuration is not valid JSON ({exc}): {raw!r}") from None
+        config = config if isinstance(config, dict) else {}
         policy = self.crawler.get("SchemaChangePolicy") or {}
-        update = policy.get("UpdateBehavior") or "UPDATE_IN_DATABASE"
-        delete = policy.get("DeleteBehavior") or "DEPRECATE_IN_DATABASE"
-        incremental = (self.crawler.get("RecrawlPolicy") or {}).get("RecrawlBehavior") == "CRAWL_NEW_FOLDERS_ONLY"
         output = config.get("CrawlerOutput") or {}
-        writer_opts = dict(
-            merge_columns=(output.get("Tables") or {}).get("AddOrUpdateBehavior") == "MergeNewColumns",
-            inherit=(output.get("Partitions") or {}).get("AddOrUpdateBehavior") == "InheritFromTable",
-            crawl_id=self.crawl_id)
-        combine = (config.get("Grouping") or {}).get("TableGroupingPolicy") == "CombineCompatibleSchemas"
+        return {
+            "config": config, "targets": [self._target(t) for t in targets.get("S3Targets") or []],
+            "update": policy.get("UpdateBehavior") or "UPDATE_IN_DATABASE",
+            "delete": policy.get("DeleteBehavior") or "DEPRECATE_IN_DATABASE",
+            "incremental": (self.crawler.get("RecrawlPolicy") or {}).get("RecrawlBehavior") == "CRAWL_NEW_FOLDERS_ONLY",
+            "combine": (config.get("Grouping") or {}).get("TableGroupingPolicy") == "CombineCompatibleSchemas",
+            "merge_columns": (output.get("Tables") or {}).get("AddOrUpdateBehavior") == "MergeNewColumns",
+            "inherit": (output.get("Partitions") or {}).get("AddOrUpdateBehavior") == "InheritFromTable",
+            "threshold": (output.get("Tables") or {}).get("TableThreshold"),
+        }
 
-        s3_targets = self.targets = [self._target(t) for t in targets.get("S3Targets") or []]
-        if not s3_targets:
+    def run(self) -> None:
+        cfg = self._settings()
+        self.targets = cfg["targets"]
+        if not self.targets:
             self.log("WARN", "The crawler has no S3 targets: nothing to crawl")
-        existing_db = self.catalog.get_database(self.db)
-        ours = [] if existing_db is None else [
-            t for t in self.catalog.list_tables(self.db)
-            if (t.get("Parameters") or {}).get("UPDATED_BY_CRAWLER") == self.name]
-        if incremental and ours:
-            update = delete = "LOG"  # Glue forces LOG for "crawl new folders only"
-        failures: list[str] = []
-        new_partitions: dict[str, list[Entry]] = {}
-        for target in s3_targets:
-            try:
-                candidates = self._list(target)
-                if incremental and ours:
-                    candidates = self._only_new_folders(target, candidates, ours, new_partitions)
-                self._classify(target, candidates)
-            except _Failure as exc:
-                failures.append(str(exc))
-        if all(not t.complete and not t.entries for t in s3_targets) and failures:
-            raise _Failure(" ".join(failures))
-
-        specs: list[tuple[TableSpec, _Target]] = []
-        if not (incremental and ours):
-            for target in s3_targets:
-                specs += [(s, target) for s in self._group(target, combine)]
-        threshold = (output.get("Tables") or {}).get("TableThreshold")
-        if isinstance(threshold, int) and len(specs) > threshold:
+        db_exists = self.catalog.get_database(self.db) is not None
+        ours = [t for t in (self.catalog.list_tables(self.db) if db_exists else [])
+                if (t.get("Parameters") or {}).get("UPDATED_BY_CRAWLER") == self.name]
+        incremental = cfg["incremental"] and bool(ours)   # the first run is always a full crawl
+        if incremental:
+            cfg["update"] = cfg["delete"] = "LOG"   # Glue forces LOG for "crawl new folders only"
+        failures, new_partitions = self._scan(incremental, ours)
+        specs = [] if incremental else [(s, t) for t in self.targets for s in self._group(t, cfg["combine"])]
+        if isinstance(cfg["threshold"], int) and len(specs) > cfg["threshold"]:
             raise _Failure(f"The crawler found {len(specs)} tables, more than its TableThreshold of "
-                           f"{threshold}; nothing was written to the Data Catalog.")
+                           f"{cfg['threshold']}; nothing was written to the Data Catalog.")
 
         self.log("BENCHMARK", f"Classification complete, writing results to database {self.db}")
-        self.log("INFO", self._config_line(config, update, delete))
-        if existing_db is None:
-            self.catalog.create_database(self.db)
-        writer = CatalogWriter(self.catalog, self.db, self.name, self.outcome, self.log,
-                               update=update, delete=delete, **writer_opts)
-        if incremental and ours:
+        self.log("INFO", self._config_line(cfg["config"], cfg["update"], cfg["delete"]))
+        if not db_exists:
+            try:
+                self.catalog.create_database(self.db)
+            except CatalogError as exc:
+                if exc.code != "AlreadyExistsException":
+                    raise
+        writer = CatalogWriter(self.catalog, self.db, self.name, self.outcome, self.log, update=cfg["update"],
+                               delete=cfg["delete"], merge_columns=cfg["merge_columns"], inherit=cfg["inherit"],
+                               crawl_id=self.crawl_id)
+        if incremental:
             self._write_new_partitions(writer, ours, new_partitions)
         else:
             self._write(writer, specs, ours)
@@ -234,6 +224,22 @@ class _Crawl:
         self._summary()
         for message in failures:
             self.outcome.fail(message)
+
+    def _scan(self, incremental: bool, ours: list[dict]) -> tuple[list[str], dict[str, list[Entry]]]:
+        """List and classify every target; a target that fails entirely is a failure message."""
+        failures: list[str] = []
+        new_partitions: dict[str, list[Entry]] = {}
+        for target in self.targets:
+            try:
+                candidates = self._list(target)
+                if incremental:
+                    candidates = self._only_new_folders(target, candidates, ours, new_partitions)
+                self._classify(target, candidates)
+            except _Failure as exc:
+                failures.append(str(exc))
+        if failures and all(not t.complete and not t.entries for t in self.targets):
+            raise _Failure(" ".join(failures))
+        return failures, new_partitions
 
     def _config_line(self, config: dict, update: str, delete: str) -> str:
         policy = json.dumps({"UpdateBehavior": update, "DeleteBehavior": delete}, separators=(",", ":"))
@@ -346,7 +352,7 @@ class _Crawl:
         matched = set()
         for (spec, name, match), (_, target) in zip(named, specs):
             exclusions = [target.root_location + p for p in target.exclusions]
-            writer.write(spec, name, match, exclusions)
+            writer.write(spec, name, match, exclusions, complete=target.complete)
             matched.add(name)
         crawled = [t for t in self.targets if t.complete]
         for table in ours:
@@ -418,4 +424,4 @@ class _Crawl:
                 values = tuple(partition_value(d, k) for d, k in zip(e.rel[:-1], keys))
                 spec.partitions.setdefault(values, (location + "/".join(e.rel[:-1]) + "/", []))[1].append(e)
             current = {tuple(p["Values"]): p for p in self.catalog.get_partitions(self.db, table["Name"])}
-            writer._partitions(spec, table["Name"], table, current, same_keys=True)
+            writer.add_partitions(spec, table["Name"], table, current, check_gone=False)

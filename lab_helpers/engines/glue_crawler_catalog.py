@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import time
 
-from .glue_classifiers import FileSchema, render_type
+from .glue_classifiers import FileSchema
+from .glue_types import merge_columns, render_type
 from .glue_grouping import Entry, TableSpec
 from .ports import Catalog
 
@@ -94,7 +95,6 @@ def partition_input(spec: TableSpec, values: tuple[str, ...], table: dict, inher
 
 
 def _partition_schema(table_schema: FileSchema, entries: list[Entry]) -> FileSchema:
-    from .glue_classifiers import merge_columns
     merged = FileSchema(**{**table_schema.__dict__})
     merged.columns = merge_columns([e.schema.columns for e in entries])
     return merged
@@ -107,10 +107,17 @@ def _shape(table: dict) -> dict:
     return {
         "columns": [(c.get("Name"), c.get("Type")) for c in sd.get("Columns") or []],
         "keys": [(c.get("Name"), c.get("Type")) for c in table.get("PartitionKeys") or []],
-        "formats": (sd.get("InputFormat"), sd.get("OutputFormat"), json.dumps(sd.get("SerdeInfo"), sort_keys=True)),
+        "formats": (sd.get("InputFormat"), sd.get("OutputFormat"), json.dumps(sd.get("SerdeInfo"), sort_keys=True),
+                    bool(sd.get("Compressed"))),
         "location": sd.get("Location"),
         "classification": (table.get("Parameters") or {}).get("classification"),
+        "params": _stable(table.get("Parameters")),
+        "sd_params": _stable(sd.get("Parameters")),
     }
+
+
+def _stable(params: dict | None) -> dict:
+    return {k: v for k, v in (params or {}).items() if k not in VOLATILE}
 
 
 def schema_changed(old: dict, new: dict) -> bool:
@@ -120,14 +127,7 @@ def schema_changed(old: dict, new: dict) -> bool:
 
 def differs(old: dict, new: dict) -> bool:
     """Anything the crawler owns changed (schema, formats, statistics, deprecation mark)."""
-    def params(t, where):
-        p = dict((t.get("StorageDescriptor") or {}).get("Parameters") or {}) if where else dict(t.get("Parameters") or {})
-        for k in VOLATILE:
-            p.pop(k, None)
-        return p
-    return (_shape(old) != _shape(new) or params(old, 0) != params(new, 0)
-            or params(old, 1) != params(new, 1)
-            or bool((old.get("StorageDescriptor") or {}).get("Compressed")) != new["StorageDescriptor"]["Compressed"])
+    return _shape(old) != _shape(new)
 
 
 def merge_new_columns(old: dict, new: dict) -> dict:
@@ -202,13 +202,15 @@ class CatalogWriter:
         self.update, self.delete, self.merge_columns, self.inherit = update, delete, merge_columns, inherit
         self.crawl_id = crawl_id
 
-    def write(self, spec: TableSpec, name: str, existing: dict | None, exclusions: list[str]) -> None:
+    def write(self, spec: TableSpec, name: str, existing: dict | None, exclusions: list[str],
+              complete: bool = True) -> None:
+        """Create or update one table and its partitions; ``complete``: every object was read."""
         new = table_input(spec, name, self.crawler, self.crawl_id, exclusions)
         if existing is None:
             self.catalog.create_table(self.db, new)
             self.outcome.tables_created.append(name)
             self.log("INFO", f"Created table {name} in database {self.db}")
-            self._partitions(spec, name, new, {}, same_keys=True)
+            self.add_partitions(spec, name, new, {})
             return
         same_keys = [k["Name"] for k in existing.get("PartitionKeys") or []] == spec.partition_keys
         if differs(existing, new):
@@ -225,9 +227,11 @@ class CatalogWriter:
             if self.update != "UPDATE_IN_DATABASE":
                 new = existing
         current = {tuple(p["Values"]): p for p in self.catalog.get_partitions(self.db, name)}
-        self._partitions(spec, name, new, current, same_keys)
+        self.add_partitions(spec, name, new, current, same_keys=same_keys, check_gone=complete)
 
-    def _partitions(self, spec: TableSpec, name: str, table: dict, current: dict, same_keys: bool) -> None:
+    def add_partitions(self, spec: TableSpec, name: str, table: dict, current: dict, *,
+                       same_keys: bool = True, check_gone: bool = True) -> None:
+        """Add new partitions, update changed ones (UPDATE_IN_DATABASE), handle vanished ones."""
         if not spec.partitions:
             return
         if not same_keys:
@@ -254,7 +258,7 @@ class CatalogWriter:
             self.outcome.partitions_updated += len(changed)
             self.log("INFO", f"Updated partitions with values {values_text([p['Values'] for p in changed])} "
                              f"for table {name} in database {self.db}")
-        gone = [v for v in current if v not in spec.partitions]
+        gone = [v for v in current if v not in spec.partitions] if check_gone else []
         if gone and self.delete == "DELETE_FROM_DATABASE":
             for v in gone:
                 self.catalog.delete_partition(self.db, name, list(v))

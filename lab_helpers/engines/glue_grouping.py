@@ -27,7 +27,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from .glue_classifiers import FileSchema, merge_columns
+from .glue_classifiers import FileSchema
+from .glue_types import merge_columns
 
 SIMILARITY = 0.7          # "the partition threshold is higher than 0.7 (70%)"
 MAX_CLUSTERS = 5          # "the maximum number of different schemas ... doesn't exceed five"

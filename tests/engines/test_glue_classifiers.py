@@ -9,7 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lab_helpers.engines.glue_classifiers import (SAMPLE_BYTES, classify, merge_types, render_type)
+from lab_helpers.engines.glue_classifiers import SAMPLE_BYTES, classify
+from lab_helpers.engines.glue_types import render_type
 
 
 def reader(data: bytes, calls: list | None = None):
@@ -186,15 +187,3 @@ def test_truncated_parquet_and_garbage_are_unknown():
     assert run(data[:-10]).classification == "UNKNOWN"
     assert run(bytes(range(256)) * 100).classification == "UNKNOWN"
     assert run(b"\x00\x01\x02binary\xff\xfe" * 50).classification == "UNKNOWN"
-
-
-# --- the type lattice ---------------------------------------------------------------------------
-
-@pytest.mark.parametrize("a,b,expected", [
-    ("bigint", "double", "double"), ("int", "bigint", "bigint"), ("smallint", "int", "int"),
-    ("boolean", "bigint", "string"), ("string", "double", "string"), (None, "int", "int"),
-    ("date", "timestamp", "timestamp"), ("decimal(10,2)", "decimal(12,4)", "decimal(12,4)"),
-    (("array", "int"), ("array", "double"), ("array", "double")), (("array", "int"), "int", "string"),
-])
-def test_merge_types_widens(a, b, expected):
-    assert merge_types(a, b) == expected

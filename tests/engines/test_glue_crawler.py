@@ -268,6 +268,7 @@ def test_crawl_new_folders_only_adds_new_partitions_but_no_new_tables():
     assert table(catalog, "account_dim") is None
     assert reads == ["lmsapi/requests/process_date=2020-09-07/general.csv"]   # known folders not re-read
     assert any("no new tables are added after the first crawl" in line for line in out.log_lines)
+    assert not any("was not found" in line for line in out.log_lines)   # old partitions are not "gone"
 
 
 # --- grouping rules -----------------------------------------------------------------------------
@@ -384,6 +385,32 @@ def test_access_denied_on_some_objects_crawls_the_readable_ones():
     out = crawl(crawler(), DeniedStore(objects, readable), catalog)
     assert out.status == "SUCCEEDED" and out.tables_created == ["course_dim", "user_dim"]
     assert sum("Not all read errors will be logged" in line for line in out.log_lines) == 1
+
+
+def test_unreadable_partitions_are_not_deleted_as_vanished():
+    objects = lms_objects()
+    policy = {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "DELETE_FROM_DATABASE"}
+    catalog = MemoryCatalog()
+    crawl(crawler(SchemaChangePolicy=policy), lake(objects), catalog)
+    readable = [k for k in objects if "process_date=2020-08-31" not in k]
+    out = crawl(crawler(SchemaChangePolicy=policy), DeniedStore(objects, readable), catalog)
+    assert out.status == "SUCCEEDED" and out.tables_deleted == []
+    assert len(catalog.get_partitions(DB, "requests")) == 3
+
+
+def test_sample_size_reads_only_that_many_objects_per_folder():
+    objects = {f"lmsapi/requests/process_date=2020-08-17/part-{i}.csv": requests_file("2020-08-17", i) for i in range(5)}
+    store = lake(objects)
+    reads = []
+    original = store.get_object
+    store.get_object = lambda b, k: reads.append(k) or original(b, k)
+    spec = crawler("s3://lake/lmsapi/requests/")
+    spec["Targets"]["S3Targets"][0]["SampleSize"] = 2
+    catalog = MemoryCatalog()
+    crawl(spec, store, catalog)
+    assert len(reads) == 2
+    params = table(catalog, "requests")["Parameters"]
+    assert params["objectCount"] == "5" and params["recordCount"] == "25"
 
 
 def test_custom_classifiers_fail_with_a_clear_message():
