@@ -51,6 +51,7 @@ class FileSchema:
     delimiter: str = ""
     header: bool = False
     quoted: bool = False
+    header_bytes: int = 0                     # a CSV header line, not a record
     reason: str = ""                          # why UNKNOWN
 
     def compatibility_key(self) -> tuple:
@@ -132,8 +133,8 @@ def estimate_records(schema: FileSchema, text_bytes: float) -> int:
     if not schema.sample_records or not schema.sample_bytes:
         return schema.sample_records
     avg = schema.sample_bytes / schema.sample_records
-    return max(schema.sample_records, round(text_bytes / avg)) if text_bytes >= schema.sample_bytes \
-        else round(text_bytes / avg)
+    records = round(max(0.0, text_bytes - schema.header_bytes) / avg)
+    return max(schema.sample_records, records) if text_bytes >= schema.sample_bytes else records
 
 
 # --- Parquet ----------------------------------------------------------------------------------
@@ -311,7 +312,8 @@ def classify_csv(text: str, truncated: bool) -> FileSchema | None:
     used_lines = lines[1:] if header else lines
     sampled = sum(len(line.encode()) for line in used_lines[: len(data_rows)])
     return FileSchema("csv", list(zip(names, types)), sample_bytes=sampled,
-                      sample_records=len(data_rows), delimiter=delim, header=header, quoted=quoted)
+                      sample_records=len(data_rows), delimiter=delim, header=header, quoted=quoted,
+                      header_bytes=len(lines[0].encode()) if header else 0)
 
 
 def _header_names(cells: list[str]) -> list[str]:

@@ -21,6 +21,8 @@ class Lab:
 LABS: tuple[Lab, ...] = (
     Lab("00_orientation", "Orientation: the data lake, the kit and the workshop stack", "orientation"),
     Lab("01_kms_key_users", "KMS key users: encryption that says no", "kms_key_users"),
+    Lab("02_lambda_load", "Lambda: load the raw zone", "lambda_load"),
+    Lab("03_glue_crawlers", "Glue crawlers: from files to tables", "glue_crawlers"),
 )
 _BY_ID = {lab.id: lab for lab in LABS}
 
