@@ -252,7 +252,7 @@ def _text(v, athena: str, top: bool = False) -> str:
     if isinstance(v, dict):
         return "{" + ", ".join(f"{_text(k, '')}={_text(x, '')}" for k, x in v.items()) + "}"
     if isinstance(v, (list, tuple)):
-        if athena == "map" or (v and all(isinstance(x, tuple) and len(x) == 2 for x in v) and athena == "map"):
+        if athena == "map":
             return "{" + ", ".join(f"{_text(k, '')}={_text(x, '')}" for k, x in v) + "}"
         return "[" + ", ".join(_text(x, "") for x in v) + "]"
     return str(v)

@@ -265,7 +265,6 @@ class _Crawl:
         except StoreError as exc:
             text = _s3_error_text(exc.code, exc.message if exc.code != "NoSuchBucket" else
                                   "The specified bucket does not exist", exc.status, target.path)
-            self.log("ERROR", text)
             raise _Failure(f"{text}. The crawler could not list its include path {target.path}"
                            + (": check the bucket name." if exc.code == "NoSuchBucket" else
                               ": the crawler's role needs s3:ListBucket on the bucket.")) from None

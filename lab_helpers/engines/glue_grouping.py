@@ -14,6 +14,9 @@
   objects beside sub-folders, or of several schemas in one folder, become one table each,
   named after the object with the object as Location. ``CombineCompatibleSchemas`` skips the
   similarity test (https://docs.aws.amazon.com/glue/latest/dg/crawler-grouping-policy.html).
+  So, as on AWS, an include path holding a single table folder becomes one table named after
+  the include path, with ``partition_0`` = the folder
+  (https://docs.aws.amazon.com/glue/latest/dg/crawler-s3-folder-table-partition.html).
 - Partitions: folders below a table root, ``key=value`` giving column ``key``, anything else
   ``partition_<level>``; partition columns are ``string``, even for ``year=2017``.
 - Names: lower-case, characters other than letters, digits and ``_`` become ``_``, at most

@@ -156,7 +156,8 @@ def test_sis_parquet_layout_gives_one_table_per_folder():
 def test_nested_hive_partitions_of_json_lines_keep_folder_order():
     objects = {}
     for year, month in [("2019", "01"), ("2019", "02"), ("2020", "01")]:
-        body = "\n".join(json.dumps({"id": i, "event": {"kind": "view", "ms": i * 10}, "tags": ["a"]}) for i in range(3))
+        records = [{"id": i, "event": {"kind": "view", "ms": i * 10}, "tags": ["a"]} for i in range(3)]
+        body = "\n".join(json.dumps(r) for r in records)
         objects[f"sales/year={year}/month={month}/part-0000.json"] = body.encode()
     catalog = MemoryCatalog()
     out = crawl(crawler("s3://lake/sales/"), lake(objects), catalog)
@@ -173,7 +174,8 @@ def test_nested_hive_partitions_of_json_lines_keep_folder_order():
 
 
 def test_folders_without_key_value_become_partition_n_columns():
-    objects = {f"logs/{y}/{m}/data.csv": csv_bytes("id,v", "1,2.5", "2,3.5") for y in ("2019", "2020") for m in ("01", "02")}
+    objects = {f"logs/{y}/{m}/data.csv": csv_bytes("id,v", "1,2.5", "2,3.5")
+               for y in ("2019", "2020") for m in ("01", "02")}
     catalog = MemoryCatalog()
     crawl(crawler("s3://lake/logs/"), lake(objects), catalog)
     t = table(catalog, "logs")
@@ -202,12 +204,13 @@ def changed_schema_store():
 
 
 COURSE_DIM = "s3://lake/lmsapi/course_dim/"
+NEW_COURSE_DIM = csv_bytes("id,name,credits", "1,a,3", "2,b,4")
 
 
 def test_schema_change_policy_update_replaces_columns():
     store, catalog = changed_schema_store(), MemoryCatalog()
     crawl(crawler(COURSE_DIM), store, catalog)
-    store.put_object("lake", "lmsapi/course_dim/process_date=2020-08-17/c.csv", csv_bytes("id,name,credits", "1,a,3", "2,b,4"))
+    store.put_object("lake", "lmsapi/course_dim/process_date=2020-08-17/c.csv", NEW_COURSE_DIM)
     out = crawl(crawler(COURSE_DIM), store, catalog)
     assert out.tables_updated == ["course_dim"]
     assert columns(table(catalog, "course_dim"))[-1] == ("credits", "bigint")
@@ -217,8 +220,8 @@ def test_schema_change_policy_log_leaves_the_table_and_logs():
     store, catalog = changed_schema_store(), MemoryCatalog()
     policy = {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
     crawl(crawler(COURSE_DIM, SchemaChangePolicy=policy), store, catalog)
-    store.put_object("lake", "lmsapi/course_dim/process_date=2020-08-17/c.csv", csv_bytes("id,name,credits", "1,a,3", "2,b,4"))
-    store.put_object("lake", "lmsapi/course_dim/process_date=2020-08-24/c.csv", csv_bytes("id,name,credits", "1,a,3", "2,b,4"))
+    store.put_object("lake", "lmsapi/course_dim/process_date=2020-08-17/c.csv", NEW_COURSE_DIM)
+    store.put_object("lake", "lmsapi/course_dim/process_date=2020-08-24/c.csv", NEW_COURSE_DIM)
     out = crawl(crawler(COURSE_DIM, SchemaChangePolicy=policy), store, catalog)
     assert out.tables_updated == [] and out.partitions_created == 1   # new partitions are still added
     assert columns(table(catalog, "course_dim")) == [("id", "bigint"), ("name", "string")]
@@ -326,7 +329,8 @@ def test_a_single_table_folder_under_the_include_path_becomes_a_partition_of_the
 
 
 def test_include_path_holding_files_of_one_schema_is_one_table_named_after_it():
-    objects = {"lmsapi/requests/general.csv": requests_file("d", 1), "lmsapi/requests/submissions.csv": requests_file("d", 2)}
+    objects = {"lmsapi/requests/general.csv": requests_file("d", 1),
+               "lmsapi/requests/submissions.csv": requests_file("d", 2)}
     catalog = MemoryCatalog()
     out = crawl(crawler("s3://lake/lmsapi/requests"), lake(objects), catalog)
     assert out.tables_created == ["requests"]
@@ -337,7 +341,8 @@ def test_exclusions_use_glue_glob_patterns_relative_to_the_include_path():
     objects = lms_objects()
     objects["lmsapi/requests/process_date=2020-08-17/notes.txt"] = b"free text"
     spec = crawler()
-    spec["Targets"]["S3Targets"][0]["Exclusions"] = ["user_dim/**", "**.txt", "requests/process_date=2020-08-{24,31}/*"]
+    spec["Targets"]["S3Targets"][0]["Exclusions"] = [
+        "user_dim/**", "**.txt", "requests/process_date=2020-08-{24,31}/*"]
     catalog = MemoryCatalog()
     out = crawl(spec, lake(objects), catalog)
     assert sorted(out.tables_created) == ["course_dim", "requests"]
@@ -360,8 +365,8 @@ class DeniedStore(MemoryStore):
 
     def get_object(self, bucket, key):
         if key not in self.readable:
-            raise StoreAccessDenied("User: arn:aws:sts::123456789012:assumed-role/dataedu-glue-crawler-role/AWS-Crawler "
-                                    "is not authorized to perform: kms:Decrypt")
+            raise StoreAccessDenied("User: arn:aws:sts::123456789012:assumed-role/dataedu-glue-crawler-role/"
+                                    "AWS-Crawler is not authorized to perform: kms:Decrypt")
         return super().get_object(bucket, key)
 
 
@@ -399,7 +404,8 @@ def test_unreadable_partitions_are_not_deleted_as_vanished():
 
 
 def test_sample_size_reads_only_that_many_objects_per_folder():
-    objects = {f"lmsapi/requests/process_date=2020-08-17/part-{i}.csv": requests_file("2020-08-17", i) for i in range(5)}
+    objects = {f"lmsapi/requests/process_date=2020-08-17/part-{i}.csv": requests_file("2020-08-17", i)
+               for i in range(5)}
     store = lake(objects)
     reads = []
     original = store.get_object
