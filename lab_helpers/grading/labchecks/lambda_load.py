@@ -1,0 +1,140 @@
+"""Checks for lab 02_lambda_load: the loader ran, the raw zone holds 12 + 141 objects, all SSE-KMS."""
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from botocore.exceptions import ClientError
+
+from ...engines.policy_eval import allows_role
+from ...stack.names import FETCH_DEMO_DATA, FETCH_S3_DATA, LMS_RAW_PREFIX, SIS_RAW_PREFIX
+from ..checks import Check, Part
+
+EXPECTED = {"SIS": (SIS_RAW_PREFIX, 12), "LMS": (LMS_RAW_PREFIX, 141)}
+COPY_ROLE = "dataedu-fetch-s3-data-role"
+_HEAD_WORKERS = 16  # 153 HeadObject calls in parallel: well under a second, locally and on AWS
+
+
+def _log_group(function: str) -> str:
+    return f"/aws/lambda/{function}"
+
+
+def _log_events(ctx, function: str, pattern: str, want: int = 1, pages: int = 5) -> list[dict] | None:
+    """Up to ``want`` events of a function's log group matching a filter pattern; None if no group.
+
+    CloudWatch Logs may answer a page with no events and a nextToken while it is still searching,
+    so keep paging (a few pages at most) until enough events are found.
+    """
+    logs = ctx.client("logs")
+    events, token = [], None
+    try:
+        for _ in range(pages):
+            kwargs = {"nextToken": token} if token else {}
+            page = logs.filter_log_events(logGroupName=_log_group(function), filterPattern=pattern,
+                                          limit=min(max(want - len(events), 1), 10000), **kwargs)
+            events += page.get("events", [])
+            token = page.get("nextToken")
+            if not token or len(events) >= want:
+                break
+    except ClientError as err:
+        if err.response["Error"]["Code"] == "ResourceNotFoundException":
+            return None
+        raise
+    return events
+
+
+def function_invoked(ctx) -> list[Part]:
+    hint = f"Invoke {FETCH_DEMO_DATA} (step 2), then re-run this check."
+    reports = _log_events(ctx, FETCH_DEMO_DATA, "REPORT")
+    if reports is None:
+        return [Part(False, f"no log group {_log_group(FETCH_DEMO_DATA)}: the loader has never run", hint)]
+    totals = _log_events(ctx, FETCH_DEMO_DATA, '"Total # of"')
+    return [
+        Part(bool(reports), f"{_log_group(FETCH_DEMO_DATA)} {'has' if reports else 'has no'} REPORT line "
+                            "(an invocation that finished)", hint),
+        Part(bool(totals), f"the loader {'logged' if totals else 'did not log'} its object totals",
+             "Invoke the function without a test event of your own: an empty event {} is what it expects."),
+    ]
+
+
+def _keys(ctx, prefix: str) -> list[str]:
+    s3 = ctx.client("s3")
+    keys = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=ctx.buckets["raw"], Prefix=prefix):
+        keys += [o["Key"] for o in page.get("Contents", [])]
+    return keys
+
+
+def _copy_role_is_key_user(ctx) -> bool:
+    kms = ctx.client("kms")
+    key_id = kms.describe_key(KeyId=ctx.names.kms_alias)["KeyMetadata"]["KeyId"]
+    policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    account = ctx.client("sts").get_caller_identity()["Account"]
+    return allows_role(policy, f"arn:aws:iam::{account}:role/{COPY_ROLE}", "kms:GenerateDataKey")
+
+
+def _why_missing(ctx) -> str:
+    """Explain missing objects from the copy function's logs and the key policy (the lab-01 trap)."""
+    if not _log_events(ctx, FETCH_DEMO_DATA, "REPORT"):
+        return f"Invoke {FETCH_DEMO_DATA} (step 2): it starts one copy per object."
+    denied = _log_events(ctx, FETCH_S3_DATA, "AccessDenied", want=500) or []
+    if not denied:
+        return (f"The copies run asynchronously: wait a few seconds and re-run the check. If the count does not "
+                f"grow, read {_log_group(FETCH_S3_DATA)} for errors and invoke {FETCH_DEMO_DATA} again.")
+    kms_denied = [e for e in denied if "kms:GenerateDataKey" in e["message"]]
+    example = (kms_denied or denied)[-1]["message"].strip()
+    if len(example) > 240:
+        example = example[:237] + "..."
+    if kms_denied and not _copy_role_is_key_user(ctx):
+        return (f"{_log_group(FETCH_S3_DATA)} has {len(denied)} AccessDenied line(s), e.g. \"{example}\". "
+                f"Lab 01's key users are missing: {COPY_ROLE} may not use dataedu-key "
+                "(kms:GenerateDataKey). Add the workshop roles as key users (lab 01, or run "
+                "`lab.catch_up()`), then invoke the loader again: it copies only what is missing.")
+    return (f"{_log_group(FETCH_S3_DATA)} has {len(denied)} AccessDenied line(s) from earlier copies, e.g. "
+            f"\"{example}\". {COPY_ROLE} is a key user now: invoke {FETCH_DEMO_DATA} again to copy what is "
+            "missing (objects already there are skipped).")
+
+
+def raw_loaded(ctx) -> list[Part]:
+    parts = []
+    for system, (prefix, expected) in EXPECTED.items():
+        found = len(_keys(ctx, prefix))
+        parts.append(Part(found >= expected, f"{system}: {found} of {expected} objects under "
+                                             f"s3://{ctx.buckets['raw']}/{prefix}"))
+    if not all(p.ok for p in parts):
+        hint = _why_missing(ctx)
+        for p in parts:
+            p.hint = hint
+    return parts
+
+
+def objects_encrypted(ctx) -> list[Part]:
+    keys = [k for prefix, _ in EXPECTED.values() for k in _keys(ctx, prefix)]
+    if not keys:
+        return [Part(False, f"no objects under {SIS_RAW_PREFIX} or {LMS_RAW_PREFIX} of the raw bucket",
+                     "Load the raw zone first (steps 2 and 4).")]
+    key_arn = ctx.client("kms").describe_key(KeyId=ctx.names.kms_alias)["KeyMetadata"]["Arn"]
+    s3, bucket = ctx.client("s3"), ctx.buckets["raw"]
+
+    def encryption(key: str) -> tuple[str, str]:
+        head = s3.head_object(Bucket=bucket, Key=key)
+        return head.get("ServerSideEncryption") or "none", head.get("SSEKMSKeyId", "")
+
+    with ThreadPoolExecutor(min(_HEAD_WORKERS, len(keys))) as pool:
+        results = list(pool.map(encryption, keys))
+    wrong = [k for k, (sse, used) in zip(keys, results)
+             if not (sse == "aws:kms" and used in (key_arn, key_arn.split("/")[-1]))]
+    ok = len(keys) - len(wrong)
+    found = f"{ok} of {len(keys)} raw objects are SSE-KMS with dataedu-key"
+    if wrong:
+        found += f" (not: {', '.join(wrong[:3])}{', ...' if len(wrong) > 3 else ''})"
+    return [Part(not wrong, found, "Objects must be written without SSE headers (or with SSE-KMS and "
+                                   "dataedu-key) so the raw bucket's default encryption applies.")]
+
+
+# The optional step (your own function) is deliberately not checked: skipping it never costs points.
+CHECKS = [
+    Check("function_invoked", "invoke the loader Lambda and find its run in CloudWatch Logs", function_invoked, 10),
+    Check("raw_loaded", "the raw zone holds all 12 SIS and 141 LMS objects", raw_loaded, 10),
+    Check("objects_encrypted", "every raw object is SSE-KMS encrypted with dataedu-key", objects_encrypted, 10),
+]
