@@ -34,6 +34,7 @@ CODES: dict[str, tuple[int, int]] = {
     "HIVE_BAD_DATA": (USER, 1001),
     "HIVE_CURSOR_ERROR": (USER, 1001),
     "HIVE_CANNOT_OPEN_SPLIT": (USER, 1001),
+    "HIVE_INVALID_PARTITION_VALUE": (USER, 1001),
     "INVALID_VIEW": (USER, 1107),                 # Invalid view
     "NOT_SUPPORTED": (USER, 1200),                # Query not supported
     "QUERY_TYPE_NOT_SUPPORTED": (USER, 1202),     # Query type not supported

@@ -181,7 +181,8 @@ class _Crawl:
             "config": config, "targets": [self._target(t) for t in targets.get("S3Targets") or []],
             "update": policy.get("UpdateBehavior") or "UPDATE_IN_DATABASE",
             "delete": policy.get("DeleteBehavior") or "DEPRECATE_IN_DATABASE",
-            "incremental": (self.crawler.get("RecrawlPolicy") or {}).get("RecrawlBehavior") == "CRAWL_NEW_FOLDERS_ONLY",
+            "incremental": (self.crawler.get("RecrawlPolicy") or {}).get("RecrawlBehavior")
+            == "CRAWL_NEW_FOLDERS_ONLY",
             "combine": (config.get("Grouping") or {}).get("TableGroupingPolicy") == "CombineCompatibleSchemas",
             "merge_columns": (output.get("Tables") or {}).get("AddOrUpdateBehavior") == "MergeNewColumns",
             "inherit": (output.get("Partitions") or {}).get("AddOrUpdateBehavior") == "InheritFromTable",
@@ -393,7 +394,8 @@ class _Crawl:
             if not keys or len(dirs) != len(keys):
                 continue
             if owner["Name"] not in known:
-                known[owner["Name"]] = {tuple(p["Values"]) for p in self.catalog.get_partitions(self.db, owner["Name"])}
+                parts = self.catalog.get_partitions(self.db, owner["Name"])
+                known[owner["Name"]] = {tuple(p["Values"]) for p in parts}
             if tuple(partition_value(d, k) for d, k in zip(dirs, keys)) in known[owner["Name"]]:
                 continue
             found.setdefault(owner["Name"], []).append(e)

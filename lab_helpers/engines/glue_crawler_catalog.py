@@ -185,7 +185,8 @@ def assign_names(specs: list[TableSpec], existing: list[dict], prefix: str, craw
         else:
             name = (prefix.lower() + sanitize(spec.name))[:MAX_NAME]
             other = by_name.get(name)
-            if name in used or (other is not None and norm(other.get("StorageDescriptor", {}).get("Location")) != loc):
+            taken_elsewhere = other is not None and norm(other.get("StorageDescriptor", {}).get("Location")) != loc
+            if name in used or taken_elsewhere:
                 name = with_hash(name, spec.location)
             match = by_name.get(name)
         used.add(name)
