@@ -20,6 +20,13 @@ HANDLERS: dict[tuple[str, str], str] = {
     ("glue", "GetCrawlers"): "lab_helpers.engines.glue:get_crawlers",
     ("glue", "GetCrawlerMetrics"): "lab_helpers.engines.glue:get_crawler_metrics",
     ("glue", "ListCrawls"): "lab_helpers.engines.glue:list_crawls",
+    **{("athena", op): f"lab_helpers.engines.athena:{fn}" for op, fn in (
+        ("StartQueryExecution", "start_query_execution"), ("GetQueryExecution", "get_query_execution"),
+        ("BatchGetQueryExecution", "batch_get_query_execution"), ("ListQueryExecutions", "list_query_executions"),
+        ("StopQueryExecution", "stop_query_execution"), ("GetQueryResults", "get_query_results"),
+        ("ListDataCatalogs", "list_data_catalogs"), ("ListDatabases", "list_databases"),
+        ("GetDatabase", "get_database"), ("ListTableMetadata", "list_table_metadata"),
+        ("GetTableMetadata", "get_table_metadata"))},
 }
 
 GUARDS: dict[tuple[str, str], str] = {

@@ -73,7 +73,9 @@ class _State:
     def shutdown(self) -> None:
         for ex in self.executions.values():
             ex.cancel.set()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for engine in self.engines.values():
+            engine.close()  # DuckDB connections left open leak at interpreter exit
 
 
 def _state(ctx) -> _State:
