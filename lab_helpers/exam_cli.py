@@ -19,7 +19,7 @@ from .grading import bank as banks
 from .grading import coverage as cov
 from .grading.exam import (EXAM_MINUTES, EXAM_QUESTIONS, ExamError, ExamReport, SheetError, check_sheet, draw_exam,
                            exam_code, grade_exam)
-from .grading.quiz import InvalidAnswer, QuizResult, how_to_answer, parse_answer, render_text
+from .grading.quiz import InvalidAnswer, QuizResult, parse_answer, render_text
 
 _clock = time.monotonic  # tests replace it to run out the timer
 COMMANDS = ("Commands: type an answer to save it and move on; n next, p previous, g N go to question N, "
@@ -55,13 +55,14 @@ def exam(exam_name, n, minutes, seed, answers_file, sheet_file, as_json, quiz_di
     the right answer and why. Every exam and answer is saved to `labkit progress`.
 
     \b
-    In the terminal: type an answer as the prompt shows (b | a,d | c,a,d,b | p1=b,p2=a);
-    n / p next and previous, g 12 go to question 12, m mark for review, r list marked and
-    unanswered, s submit. The remaining minutes show in every prompt.
+    In the terminal: answer as the prompt shows (b | a,d | c,a,d,b | p1=b,p2=a);
+    n / p next and previous, g 12 go to question 12, m mark or unmark for review,
+    r list marked and unanswered, s submit. Every prompt shows the minutes left;
+    when they run out the exam is submitted as it stands.
 
     \b
-    With --answers FILE the sheet is graded without asking: exactly the questions it lists,
-    or, with --seed, the drawn form (ids it leaves out count as unanswered).
+    With --answers FILE the sheet is graded without asking: exactly the questions
+    it lists, or, with --seed, the drawn form (ids it leaves out are unanswered).
     Exit code: 0 pass, 1 fail, 2 the sheet (or the banks) cannot be graded.
 
     \b
@@ -132,11 +133,38 @@ def _write_sheet(form, n: int, path) -> None:
              "# matching `{p1: b, p2: a}`. Leave an answer empty to skip it (it counts as wrong). Grade with:",
              f"#   labkit exam {form.exam.lower()} --seed {form.seed} --questions {n} --answers {path}", ""]
     for i, q in enumerate(form.questions, 1):
-        lines.append(f"# Q{i}. " + render_text(q).replace("\n", "\n# "))
+        lines += [f"# {line}".rstrip() for line in f"Q{i}. {_question_text(q)}".splitlines()]
         lines += [f"{q.id}:", ""]
     Path(path).write_text("\n".join(lines))
     click.echo(f"Wrote a blank {form.exam} sheet with {len(form.questions)} questions to {path}. Grade it with:\n"
                f"  labkit exam {form.exam.lower()} --seed {form.seed} --questions {n} --answers {path}")
+
+
+def _question_text(q) -> str:
+    """The question without render_text's header line: a real exam does not show the domain."""
+    text = render_text(q)
+    return text.split("\n", 1)[1] if text.startswith(f"[{q.id}]") else text
+
+
+def _how(q) -> str:
+    keys = list(q.choices)
+    if q.type == "single":
+        return f"one key, e.g. {keys[0]}"
+    if q.type == "multiple":
+        return f"{len(q.answer)} keys, e.g. {','.join(keys[:len(q.answer)])}"
+    if q.type == "ordering":
+        return f"every key in order, e.g. {','.join(keys)}"
+    return "one choice per item, e.g. " + ",".join(f"{p}={keys[0]}" for p in q.pairs)
+
+
+def _typed(raw: str):
+    """Also accept the literal forms how_to_answer shows (['a', 'd'], {'p1': 'b'}) as typed text."""
+    if raw.startswith(("[", "{")):
+        try:
+            return yaml.safe_load(raw)
+        except yaml.YAMLError:
+            return raw
+    return raw
 
 
 def _short(answer) -> str:
@@ -172,9 +200,9 @@ def _interactive(form, minutes: int) -> ExamReport:
             if q.id in given:
                 status.append(f"your answer: {_short(given[q.id])}")
             click.echo("\n" + " · ".join(status))
-            click.echo(render_text(q))
+            click.echo(_question_text(q))
             show = False
-        how = how_to_answer(q).replace("answer with ", "").replace("answer=", "")
+        how = _how(q)
         try:
             with _alarm(left):
                 raw = click.prompt(f"[{math.ceil(left / 60)} min left] Q{i + 1}: answer ({how}) or n/p/g N/m/r/s",
@@ -217,7 +245,7 @@ def _interactive(form, minutes: int) -> ExamReport:
             break
         else:
             try:
-                given[q.id] = parse_answer(q, raw)
+                given[q.id] = parse_answer(q, _typed(raw))
             except InvalidAnswer as exc:
                 click.echo(f"  {exc}")
                 continue

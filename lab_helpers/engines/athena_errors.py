@@ -162,7 +162,8 @@ def translate(exc: Exception, sql: str, tree: exp.Expression | None, paths: dict
     m = (re.search(r'Referenced column "([^"]+)" not found', first)
          or re.search(r'Table "[^"]+" does not have a column named "([^"]+)"', first)
          or re.search(r'Values list "[^"]+" does not have a column named "([^"]+)"', first)
-         or re.search(r'column "([^"]+)" not found', first, re.I))
+         or re.search(r'column "([^"]+)" not found', first, re.I)
+         or re.search(r'Column "([^"]+)" referenced that exists in the SELECT clause', first))
     if m:
         name = m.group(1)
         return error("COLUMN_NOT_FOUND", f"Column '{name}' cannot be resolved{NOT_AUTHORIZED}",

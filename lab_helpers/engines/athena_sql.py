@@ -282,11 +282,13 @@ def name_outputs(tree: exp.Expression) -> exp.Expression:
             if ident is not None and not ident.quoted:
                 ident.set("this", ident.name.lower())
             continue
-        if isinstance(proj, exp.Column):
+        if isinstance(proj, (exp.Column, exp.Dot)):
+            if proj.name == proj.name.lower():
+                continue   # DuckDB already names these after the (lower-case) catalog column or field
             name = proj.name.lower()
-        elif isinstance(proj, exp.Dot):
-            name = proj.name.lower()
-        elif starred:
+            proj.replace(exp.alias_(proj.copy(), exp.to_identifier(name, quoted=True)))
+            continue
+        if starred:
             continue
         else:
             name = f"_col{i}"

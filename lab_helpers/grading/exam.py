@@ -248,24 +248,29 @@ class ExamReport:
             lines += ["", f"Review ({len(missed)} missed):"]
         for m in missed:
             lines += [f"  Q{m['number']} [{m['id']}] domain {m['domain']}",
-                      f"    Your answer:  {m['your_answer_text']}",
-                      f"    Right answer: {m['answer_text']}",
-                      f"    Why: {m['explanation']}"]
-            lines += [f"      {k}) {why}" for k, why in m["choice_explanations"].items()]
+                      _hanging("    Your answer:  ", m["your_answer_text"]),
+                      _hanging("    Right answer: ", m["answer_text"]),
+                      _hanging("    Why: ", m["explanation"])]
+            lines += [_hanging(f"      {k}) ", why) for k, why in m["choice_explanations"].items()]
         return "\n".join(lines)
 
 
+def _hanging(head: str, text: str) -> str:
+    """Multi-line bank text indented under its label."""
+    return head + "\n".join(text.splitlines()).replace("\n", "\n" + " " * len(head))
+
+
 def describe(q: Question, answer) -> str:
-    """An answer in words (the learner's or the key), for the review after submitting."""
+    """An answer in words (the learner's or the key), one line per key, for the review after submitting."""
     if answer is None:
         return "(unanswered)"
     if q.type == "single":
         return f"{answer}) {q.choices.get(answer, '?')}"
     if q.type == "multiple":
-        return "; ".join(f"{k}) {q.choices.get(k, '?')}" for k in answer)
+        return "\n".join(f"{k}) {q.choices.get(k, '?')}" for k in answer)
     if q.type == "ordering":
-        return " → ".join(f"{k}) {q.choices.get(k, '?')}" for k in answer)
-    return "; ".join(f"{q.pairs.get(p, p)} → {c}) {q.choices.get(c, '?')}" for p, c in answer.items())
+        return "\n".join(f"{n}. {k}) {q.choices.get(k, '?')}" for n, k in enumerate(answer, 1))
+    return "\n".join(f"{p}. {q.pairs.get(p, p)} → {c}) {q.choices.get(c, '?')}" for p, c in answer.items())
 
 
 def grade_exam(exam: str, questions: list[Question], given: dict[str, object], **kw) -> ExamReport:

@@ -83,16 +83,22 @@ def _why_missing(ctx) -> str:
                 f"grow, read {_log_group(FETCH_S3_DATA)} for errors and invoke {FETCH_DEMO_DATA} again.")
     kms_denied = [e for e in denied if "kms:GenerateDataKey" in e["message"]]
     example = (kms_denied or denied)[-1]["message"].strip()
-    if len(example) > 240:
-        example = example[:237] + "..."
-    if kms_denied and not _copy_role_is_key_user(ctx):
+    example = example[example.find("User: "):] if "User: " in example else example
+    example = example.split(" because ")[0]
+    if len(example) > 300:
+        example = example[:297] + "..."
+    key_user = _copy_role_is_key_user(ctx)
+    if kms_denied and not key_user:
         return (f"{_log_group(FETCH_S3_DATA)} has {len(denied)} AccessDenied line(s), e.g. \"{example}\". "
                 f"Lab 01's key users are missing: {COPY_ROLE} may not use dataedu-key "
-                "(kms:GenerateDataKey). Add the workshop roles as key users (lab 01, or run "
+                "(kms:GenerateDataKey). Add the workshop roles as key users (do lab 01, or run "
                 "`lab.catch_up()`), then invoke the loader again: it copies only what is missing.")
-    return (f"{_log_group(FETCH_S3_DATA)} has {len(denied)} AccessDenied line(s) from earlier copies, e.g. "
-            f"\"{example}\". {COPY_ROLE} is a key user now: invoke {FETCH_DEMO_DATA} again to copy what is "
-            "missing (objects already there are skipped).")
+    if key_user:
+        return (f"{_log_group(FETCH_S3_DATA)} has {len(denied)} AccessDenied line(s) from earlier copies, e.g. "
+                f"\"{example}\". {COPY_ROLE} is a key user now: invoke {FETCH_DEMO_DATA} again to copy what "
+                "is missing (objects already there are skipped).")
+    return (f"{_log_group(FETCH_S3_DATA)} has {len(denied)} AccessDenied line(s), e.g. \"{example}\". Give "
+            f"{COPY_ROLE} the right the message names, then invoke {FETCH_DEMO_DATA} again.")
 
 
 def raw_loaded(ctx) -> list[Part]:
