@@ -89,3 +89,27 @@ def test_up_on_a_busy_port_explains_the_fix(cli_env):
 def test_unknown_lab_lists_valid_labs(cli_env):
     proc = run(cli_env, "check", "99_nope", check=False)
     assert proc.returncode != 0 and "00_orientation" in proc.stderr
+
+
+def test_quiz_in_the_terminal_grades_reprompts_and_records(cli_env, tmp_path):
+    from lab_helpers.grading import bank
+
+    questions = bank.bank("01_kms_key_users")
+    answers = []
+    for q in questions:
+        if q.type == "single":
+            wrong = next(k for k in q.choices if k != q.answer)
+            answers += ["zz", wrong]          # an invalid answer is re-asked, then a wrong one recorded
+        else:
+            answers.append("")                # skip
+    proc = subprocess.run(LABKIT + ["quiz", "01_kms_key_users"], env=cli_env, input="\n".join(answers) + "\n",
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "is not a choice of" in proc.stdout and "Not quite" in proc.stdout
+    assert "Score: 0/" in proc.stdout
+    progress = json.loads(run(cli_env, "progress", "--json").stdout)
+    lab01 = next(r for r in progress["labs"] if r["lab"] == "01_kms_key_users")
+    assert lab01["quiz_answered"] == sum(q.type == "single" for q in questions) and lab01["quiz_correct"] == 0
+    report = tmp_path / "progress.html"
+    run(cli_env, "progress", "--html", str(report))
+    assert "<svg" in report.read_text()

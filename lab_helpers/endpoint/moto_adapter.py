@@ -277,3 +277,8 @@ def glue_crawler_names(region: str) -> list[str]:
     from moto.glue.models import glue_backends
 
     return sorted(c.name for c in glue_backends[ACCOUNT_ID][region].get_crawlers())
+
+
+def seed_object(bucket: str, key: str, data: bytes) -> None:
+    """Put bytes straight into moto's S3 (benchmarks seeding gigabytes; no policies applied)."""
+    _s3().put_object(bucket, key, data)

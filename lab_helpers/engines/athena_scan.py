@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import posixpath
 import threading
 import urllib.parse
@@ -194,26 +195,22 @@ class TableScanner:
         return f"SELECT {', '.join(exprs + pexprs)} FROM {reader}"
 
     def _json(self, paths, typed, pexprs, params) -> str:
-        keys = self._json_keys(tuple(paths), params.get("ignore.malformed.json", "").lower() == "true")
-        columns, exprs = {}, []
+        ignore = params.get("ignore.malformed.json", "").lower() == "true"
+        keys = self._json_keys(tuple(paths), ignore)
+        exprs = []
         for name, t in typed:
-            mapped = params.get(f"mapping.{name}", name)
-            sources = [k for k in keys if k.lower() == mapped.lower()]
-            ctype = t.duckdb() if t.is_complex else "VARCHAR"
-            for k in sources:
-                columns[k] = ctype
+            mapped = params.get(f"mapping.{name}", name).lower()
+            sources = [k for k in keys if k.lower() == mapped]
             if not sources:
                 exprs.append(f"CAST(NULL AS {t.duckdb()}) AS {quote_ident(name)}")
                 continue
-            src = quote_ident(sources[0]) if len(sources) == 1 else f"coalesce({', '.join(map(quote_ident, sources))})"
-            cast = src if t.is_string or t.is_complex else f"TRY_CAST({src} AS {t.duckdb()})"
+            fn = "json_extract" if t.is_complex else "json_extract_string"
+            values = [f"{fn}(json, {quote_str('$.' + json.dumps(k))})" for k in sources]
+            src = values[0] if len(values) == 1 else f"coalesce({', '.join(values)})"
+            cast = src if t.is_string else f"TRY_CAST({src} AS {t.duckdb()})"
             exprs.append(f"{cast} AS {quote_ident(name)}")
-        if not columns:
-            columns = {"__none": "VARCHAR"}
-        cols = "{" + ", ".join(f"{quote_str(k)}: {quote_str(v)}" for k, v in columns.items()) + "}"
-        ignore = "true" if params.get("ignore.malformed.json", "").lower() == "true" else "false"
-        reader = (f"read_json([{', '.join(map(quote_str, paths))}], format='newline_delimited', "
-                  f"columns={cols}, ignore_errors={ignore})")
+        reader = (f"read_json_objects([{', '.join(map(quote_str, paths))}], format='newline_delimited', "
+                  f"ignore_errors={'true' if ignore else 'false'})")
         return f"SELECT {', '.join(exprs + pexprs)} FROM {reader}"
 
     def _json_keys(self, paths: tuple[str, ...], ignore: bool) -> list[str]:

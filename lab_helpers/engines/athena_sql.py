@@ -98,7 +98,10 @@ class AthenaSQLEngine:
         self._db = duckdb.connect(":memory:", config={
             "autoinstall_known_extensions": False, "autoload_known_extensions": False})
         for stmt in ["SET GLOBAL integer_division = true", "SET GLOBAL TimeZone = 'UTC'",
-                     "SET GLOBAL preserve_insertion_order = false", *macro_statements()]:
+                     "SET GLOBAL preserve_insertion_order = false",
+                     # type_pushdown turns TRY_CAST over read_csv columns into strict typed parsing, which
+                     # would fail on the values Hive's SerDes read as NULL (e.g. '' or 'n/a' in a bigint).
+                     "SET GLOBAL disabled_optimizers = 'type_pushdown'", *macro_statements()]:
             self._db.execute(stmt)
         self._lock = threading.Lock()
 
