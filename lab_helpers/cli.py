@@ -378,5 +378,9 @@ def catch_up_cmd(lab_id, through):
         raise click.ClickException(str(exc)) from None
 
 
+from .exam_cli import register as _register_exam_commands  # noqa: E402
+
+_register_exam_commands(main)
+
 if __name__ == "__main__":
     main()

@@ -53,7 +53,20 @@ def parse_answer(q: Question, answer) -> object:
     return {k: mapping[k] for k in q.pairs}
 
 
+def _literal(answer):
+    """Accept the forms the hints show (``['a', 'd']``, ``{'p1': 'a'}``) when typed as text."""
+    if isinstance(answer, str) and answer.strip()[:1] in ("[", "{", "("):
+        import ast
+
+        try:
+            return ast.literal_eval(answer.strip())
+        except (ValueError, SyntaxError):
+            raise InvalidAnswer(f"could not read {answer!r}; write it like a,d or p1=a,p2=c") from None
+    return answer
+
+
 def _as_items(answer) -> list[str]:
+    answer = _literal(answer)
     if isinstance(answer, str):
         parts = answer.replace(";", ",").replace(" ", ",").split(",")
     elif isinstance(answer, (list, tuple, set)):
@@ -64,6 +77,7 @@ def _as_items(answer) -> list[str]:
 
 
 def _as_mapping(answer) -> dict[str, str]:
+    answer = _literal(answer)
     if isinstance(answer, str):
         out = {}
         for part in answer.split(","):

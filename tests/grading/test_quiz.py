@@ -30,6 +30,7 @@ MATCH = dict(id="t-match", type="matching", prompt="Match", pairs={"p1": "Parque
     (MULTI, ["d", "a"], ["a", "b"]), (MULTI, "a,d", "b,c"),
     (ORDER, ["c", "a", "b"], ["a", "b", "c"]), (ORDER, "c,a,b", "b,a,c"),
     (MATCH, {"p1": "a", "p2": "b", "p3": "c"}, {"p1": "b", "p2": "a", "p3": "c"}), (MATCH, "p1=a,p2=b,p3=c", "p1=c,p2=b,p3=a"),
+    (MULTI, "['a', 'd']", "['a', 'b']"), (MATCH, "{'p1': 'a', 'p2': 'b', 'p3': 'c'}", "{'p1': 'c', 'p2': 'b', 'p3': 'a'}"),
 ])
 def test_right_and_wrong_answers_grade_correctly(spec, right, wrong):
     question = q(**spec)
