@@ -6,7 +6,8 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.labkit-installed
-JUPYTER_FLAGS := --no-browser --ip 127.0.0.1 --ServerApp.port_retries=0
+JUPYTER_PORT ?= 8888
+JUPYTER_FLAGS := --no-browser --ip 127.0.0.1 --port $(JUPYTER_PORT) --ServerApp.port_retries=0
 ifeq ($(shell id -u),0)
 JUPYTER_FLAGS += --allow-root
 endif
@@ -25,7 +26,7 @@ install: $(STAMP)
 lab: install
 	$(BIN)/labkit up
 	@echo "Opening JupyterLab on labs/ (Ctrl+C stops JupyterLab; 'labkit down' stops the endpoint)."
-	$(BIN)/jupyter lab $(JUPYTER_FLAGS) --notebook-dir=labs $(if $(filter 1,$(NO_BROWSER)),,--ServerApp.open_browser=True)
+	$(BIN)/jupyter lab $(JUPYTER_FLAGS) --notebook-dir=labs
 
 test: install
 	bash .ci/test-all.sh
