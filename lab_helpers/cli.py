@@ -198,7 +198,12 @@ def reset(yes):
 
 @main.group()
 def data():
-    """The generated university data set."""
+    """The generated university data set.
+
+    \b
+    Example:
+      labkit data generate /tmp/university
+    """
 
 
 @data.command("generate")
@@ -374,6 +379,33 @@ def catch_up_cmd(lab_id, through):
     _session()  # endpoint up, stack provisioned, environment applied for the kernels
     try:
         catch_up(lab_id, through=through, echo=click.echo)
+    except CatchUpError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command("execute")
+@click.argument("lab_ids", nargs=-1, required=True)
+def execute_cmd(lab_ids):
+    """For authors: catch up to the first LAB_ID, run each solution notebook and store its outputs.
+
+    Run it in a throwaway workspace (LABKIT_HOME), then `labkit build` and commit both notebooks.
+
+    \b
+    Example:
+      LABKIT_HOME=$(mktemp -d) labkit execute 03_glue_crawlers
+      LABKIT_HOME=$(mktemp -d) labkit execute 00_orientation 01_kms_key_users
+    """
+    from .authoring.catchup import CatchUpError
+    from .authoring.execute import execute_solutions
+    from .grading import labs
+
+    try:
+        ordered = sorted((labs.get(i) for i in lab_ids), key=lambda lab: labs.LABS.index(lab))
+    except labs.UnknownLab as exc:
+        raise click.ClickException(str(exc)) from None
+    _session()
+    try:
+        execute_solutions([lab.id for lab in ordered], echo=click.echo)
     except CatchUpError as exc:
         raise click.ClickException(str(exc)) from None
 

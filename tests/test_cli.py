@@ -72,7 +72,7 @@ def test_up_status_env_twice_and_down(cli_env):
 
 def test_every_command_has_help_with_an_example(cli_env):
     commands = ["up", "down", "status", "env", "reset", "check", "quiz", "progress", "build", "catch-up", "exam",
-                "quiz-coverage", "data"]
+                "quiz-coverage", "data", "execute"]
     for command in commands:
         out = run(cli_env, command, "--help").stdout
         assert "Example:" in out, command

@@ -109,6 +109,9 @@ STATEMENT_STARTS = ("'ALTER', 'ANALYZE', 'CALL', 'COMMIT', 'CREATE', 'DEALLOCATE
                     "'USE', 'VALUES', 'WITH', <query>")
 
 
+_STARTS = {w.strip("'") for w in STATEMENT_STARTS.split(", ")} | {"MSCK"}
+
+
 def syntax_error(sql: str, err: ParseError) -> AthenaSyntaxError:
     """sqlglot's ParseError phrased like Trino's parser: ``line 1:15: mismatched input 't'``."""
     info = (err.errors or [{}])[0]
@@ -118,7 +121,11 @@ def syntax_error(sql: str, err: ParseError) -> AthenaSyntaxError:
     if not token:
         return AthenaSyntaxError(f"line {line}:{col}: mismatched input '<EOF>'", USER, 1006, "SYNTAX_ERROR")
     first = sql.lstrip().split(None, 1)[0] if sql.strip() else ""
-    if token == first and position(sql, len(sql) - len(sql.lstrip())) == (line, col):
+    start = position(sql, len(sql) - len(sql.lstrip()))
+    if first and first.upper().strip("(") not in _STARTS and not first.startswith("("):
+        # sqlglot reads an unknown first word as a column name and fails later; Trino fails on it.
+        token, (line, col) = first, start
+    if token == first and start == (line, col):
         return AthenaSyntaxError(f"line {line}:{col}: mismatched input '{token}'. Expecting: {STATEMENT_STARTS}",
                                  USER, 1006, "SYNTAX_ERROR")
     return AthenaSyntaxError(f"line {line}:{col}: mismatched input '{token}'", USER, 1006, "SYNTAX_ERROR")

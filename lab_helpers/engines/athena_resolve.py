@@ -69,6 +69,9 @@ class Resolver:
         for col in tree.find_all(exp.Column):
             referenced.update(p.lower() for p in (col.name, col.table, col.args.get("db") and col.db) if p)
         for tbl in list(tree.find_all(exp.Table)):
+            if isinstance(tbl.this, exp.Dot):
+                raise error("SYNTAX_ERROR", f"Too many dots in table name: {tbl.sql(dialect='athena')}",
+                            node_position(sql, tbl))
             if not isinstance(tbl.this, exp.Identifier):
                 continue
             if not tbl.db and tbl.name.lower() in cte_names:

@@ -111,6 +111,9 @@ class QuizResult:
             return " → ".join(f"{k}) {q.choices[k]}" for k in q.answer)
         return "; ".join(f"{q.pairs[p]} → {q.choices[c]}" for p, c in q.answer.items())
 
+    def __repr__(self) -> str:   # the plain-text view (terminals, nbval) is the learner's view
+        return str(self)
+
     def __str__(self) -> str:
         q = self.question
         lines = [("✔ Correct" if self.correct else "✘ Not quite") + f" — {q.id}"]

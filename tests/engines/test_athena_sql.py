@@ -381,7 +381,8 @@ ERRORS = [
     ("SELECT date_parse('x', '%Y-%m-%d')", 'INVALID_FUNCTION_ARGUMENT: Invalid format: "x"', 2, 1106),
     ("SELECT 1 FROM (VALUES 1) a(x) JOIN (VALUES 1) b(x) ON true WHERE x = 1",
      "AMBIGUOUS_NAME: line 1:66: Column 'x' is ambiguous", 2, 1006),
-    ("SELECT * FROM foo.bar.baz.qux", "line 1:", 2, 1006),
+    ("SELECT * FROM foo.bar.baz.qux", "SYNTAX_ERROR: line 1:15: Too many dots in table name: foo.bar.baz.qux",
+     2, 1006),
     ("DELETE FROM requests WHERE user_id = 1", "NOT_SUPPORTED: Modifying Hive table rows", 2, 1200),
     ("SELECT * FROM other.db.t", "CATALOG_NOT_FOUND: line 1:15: Catalog 'other' does not exist", 2, 1301),
 ]
