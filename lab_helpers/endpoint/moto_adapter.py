@@ -282,3 +282,35 @@ def glue_crawler_names(region: str) -> list[str]:
 def seed_object(bucket: str, key: str, data: bytes) -> None:
     """Put bytes straight into moto's S3 (benchmarks seeding gigabytes; no policies applied)."""
     _s3().put_object(bucket, key, data)
+
+
+# UpdateCrawler's request fields -> moto's FakeCrawler attributes (moto 5.2 has no update_crawler).
+_CRAWLER_FIELDS = {"Role": "role", "DatabaseName": "database_name", "Description": "description",
+                   "Targets": "targets", "Classifiers": "classifiers", "TablePrefix": "table_prefix",
+                   "SchemaChangePolicy": "schema_change_policy", "RecrawlPolicy": "recrawl_policy",
+                   "LineageConfiguration": "lineage_configuration", "Configuration": "configuration",
+                   "CrawlerSecurityConfiguration": "crawler_security_configuration"}
+
+
+def update_glue_crawler(name: str, region: str, fields: dict) -> bool:
+    """Apply UpdateCrawler's fields to the stored crawler; False if there is no such crawler."""
+    from moto.glue.models import glue_backends
+
+    try:
+        crawler = glue_backends[ACCOUNT_ID][region].get_crawler(name)
+    except Exception:
+        return False
+    for key, attr in _CRAWLER_FIELDS.items():
+        if key in fields:
+            setattr(crawler, attr, fields[key])
+    if "Schedule" in fields:
+        crawler.schedule = fields["Schedule"]
+    crawler.version += 1
+    crawler.last_updated = _utcnow()
+    return True
+
+
+def _utcnow():
+    from moto.core.utils import utcnow
+
+    return utcnow()

@@ -16,6 +16,7 @@ HANDLERS: dict[tuple[str, str], str] = {
     ("lambda", "Invoke"): "lab_helpers.engines.lambda_:invoke",
     ("glue", "StartCrawler"): "lab_helpers.engines.glue:start_crawler",
     ("glue", "StopCrawler"): "lab_helpers.engines.glue:stop_crawler",
+    ("glue", "UpdateCrawler"): "lab_helpers.engines.glue:update_crawler",
     ("glue", "GetCrawler"): "lab_helpers.engines.glue:get_crawler",
     ("glue", "GetCrawlers"): "lab_helpers.engines.glue:get_crawlers",
     ("glue", "GetCrawlerMetrics"): "lab_helpers.engines.glue:get_crawler_metrics",

@@ -25,7 +25,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from ..endpoint.registry import EngineError, EngineResponse
-from .athena_sql import AthenaQueryError, AthenaSQLEngine, QueryCancelled, QueryResult, result_csv
+from .athena_sql import (AthenaQueryError, AthenaSQLEngine, AthenaSyntaxError, QueryCancelled, QueryResult,
+                         check_syntax, result_csv, result_text_rows)
 from .ports import split_s3_uri
 
 log = logging.getLogger("labkit.athena")
@@ -52,6 +53,8 @@ class Execution:
     engine_ms: int = 0
     cancel: threading.Event = field(default_factory=threading.Event)
     encryption: dict | None = None
+    texts: list | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class _State:
@@ -94,11 +97,14 @@ def _get(ctx, execution_id: str) -> Execution:
 def _workgroup(ctx, region: str, name: str) -> dict:
     athena = ctx.client("athena", region)
     try:
-        return athena.get_work_group(WorkGroup=name)["WorkGroup"]
+        found = athena.get_work_group(WorkGroup=name).get("WorkGroup")   # moto answers {} for an unknown name
     except athena.exceptions.ClientError:
-        if name == "primary":
-            return {"Name": "primary", "State": "ENABLED", "Configuration": {}}
-        raise EngineError("InvalidRequestException", f"WorkGroup {name} is not found.", 400) from None
+        found = None
+    if found:
+        return found
+    if name == "primary":
+        return {"Name": "primary", "State": "ENABLED", "Configuration": {}}
+    raise EngineError("InvalidRequestException", f"WorkGroup {name} is not found.", 400)
 
 
 def start_query_execution(request, ctx):
@@ -121,6 +127,10 @@ def start_query_execution(request, ctx):
         raise EngineError("InvalidRequestException",
                           "No output location provided. An output location is required either through the Workgroup "
                           "result configuration setting or as an API input.", 400)
+    try:
+        check_syntax(query)
+    except AthenaSyntaxError as err:
+        return _invalid_request(err.message, "MALFORMED_QUERY")
     context = body.get("QueryExecutionContext") or {}
     ex = Execution(
         id=str(uuid.uuid4()), query=query, database=context.get("Database") or "default",
@@ -133,6 +143,15 @@ def start_query_execution(request, ctx):
         state.order.append(ex.id)
     state.pool.submit(_run, ctx, request.region, ex)
     return EngineResponse.json({"QueryExecutionId": ex.id})
+
+
+def _invalid_request(message: str, athena_code: str) -> EngineResponse:
+    """InvalidRequestException with Athena's extra ``AthenaErrorCode`` member (botocore exposes it
+    as ``err.response["AthenaErrorCode"]``)."""
+    return EngineResponse.json({"__type": "InvalidRequestException", "Message": message, "message": message,
+                                "AthenaErrorCode": athena_code}, status=400,
+                               headers={"x-amzn-ErrorType": "InvalidRequestException",
+                                        "x-amzn-RequestId": str(uuid.uuid4())})
 
 
 def _run(ctx, region: str, ex: Execution) -> None:
@@ -177,7 +196,8 @@ def _write_result_file(ctx, region: str, ex: Execution, result: QueryResult) -> 
     bucket, key = split_s3_uri(uri)
     store = ctx.store(region)
     store.put_object(bucket, key, result_csv(result), "text/csv" if uri.endswith(".csv") else "text/plain")
-    meta = json.dumps({"columns": [{"name": n, "type": t} for n, t in result.columns]}).encode()
+    meta = json.dumps({"columns": [{"name": c["Name"], "type": c["Type"], "precision": c["Precision"],
+                                    "scale": c["Scale"]} for c in column_infos(result)]}).encode()
     store.put_object(bucket, key + ".metadata", meta, "application/octet-stream")
 
 
@@ -251,32 +271,28 @@ _TYPE_INFO = {"decimal": (38, 0), "varchar": (2147483647, 0), "bigint": (19, 0),
               "date": (0, 0), "timestamp": (3, 0)}
 
 
-def _column_info(name: str, athena_type: str) -> dict:
-    base = athena_type.split("(")[0]
-    precision, scale = _TYPE_INFO.get(base, (0, 0))
-    if base == "decimal" and "(" in athena_type:
-        precision, scale = (int(x) for x in athena_type[athena_type.index("(") + 1:-1].split(","))
-    return {"CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": name, "Label": name,
-            "Type": base, "Precision": precision, "Scale": scale, "Nullable": "UNKNOWN", "CaseSensitive": base == "varchar"}
+def column_infos(result: QueryResult) -> list[dict]:
+    """ResultSetMetadata.ColumnInfo; a decimal's precision and scale come from the result's Arrow type."""
+    fields = list(result.arrow.schema) if result.arrow is not None else []
+    out = []
+    for i, (name, athena_type) in enumerate(result.columns):
+        base = athena_type.split("(")[0]
+        precision, scale = _TYPE_INFO.get(base, (0, 0))
+        arrow_type = fields[i].type if i < len(fields) else None
+        if base == "decimal" and arrow_type is not None and hasattr(arrow_type, "precision"):
+            precision, scale = arrow_type.precision, arrow_type.scale
+        out.append({"CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": name, "Label": name,
+                    "Type": base, "Precision": precision, "Scale": scale, "Nullable": "UNKNOWN",
+                    "CaseSensitive": base == "varchar"})
+    return out
 
 
-def format_value(value, athena_type: str) -> str | None:
-    """A value as Athena's GetQueryResults prints it (VarCharValue)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value) if athena_type not in ("double", "real") or abs(value) < 1e7 else f"{value:E}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join("null" if v is None else format_value(v, "") for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}={'null' if v is None else format_value(v, '')}" for k, v in value.items()) + "}"
-    return str(value)
+def _text_rows(ex: Execution) -> list[list[str | None]]:
+    """The result as GetQueryResults text (same text as the result file), computed once per query."""
+    with ex.lock:
+        if ex.texts is None:
+            ex.texts = result_text_rows(ex.result)
+        return ex.texts
 
 
 def get_query_results(request, ctx):
@@ -293,27 +309,21 @@ def get_query_results(request, ctx):
                           "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: "
                           "Member must have value less than or equal to 1000", 400)
     result = ex.result
-    types = [t for _, t in result.columns]
-    rows = []
-    if result.statement_type == "DML" or result.output_format == "csv":
-        rows.append([n for n, _ in result.columns])  # Athena's header row, first page only
-    header_rows = len(rows)
-    all_rows = header_rows + len(result.rows)
-    start = int(body.get("NextToken") or 0)
+    texts = _text_rows(ex)
+    # SELECT-like results start with a header row (first page only); SHOW/DESCRIBE/DDL text has none.
+    header = [[n for n, _ in result.columns]] if result.output_format == "csv" and result.columns else []
+    all_rows = len(header) + len(texts)
+    try:
+        start = int(body.get("NextToken") or 0)
+    except ValueError:
+        raise EngineError("InvalidRequestException", "The NextToken is not valid", 400) from None
     end = min(start + max_results, all_rows)
     out = []
     for i in range(start, end):
-        if i < header_rows:
-            out.append({"Data": [{"VarCharValue": n} for n in rows[i]]})
-        else:
-            data = []
-            for value, t in zip(result.rows[i - header_rows], types):
-                text = format_value(value, t)
-                data.append({} if text is None else {"VarCharValue": text})
-            out.append({"Data": data})
-    response = {"ResultSet": {"Rows": out, "ResultSetMetadata": {
-        "ColumnInfo": [_column_info(n, t) for n, t in result.columns]}},
-        "UpdateCount": result.update_count or 0}
+        row = header[i] if i < len(header) else texts[i - len(header)]
+        out.append({"Data": [{} if v is None else {"VarCharValue": v} for v in row]})
+    response = {"ResultSet": {"Rows": out, "ResultSetMetadata": {"ColumnInfo": column_infos(result)}},
+                "UpdateCount": result.update_count or 0}
     if end < all_rows:
         response["NextToken"] = str(end)
     return EngineResponse.json(response)

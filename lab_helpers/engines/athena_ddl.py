@@ -85,8 +85,17 @@ def create_database(ex, tree: exp.Create):
     return utility("result", [], "DDL")
 
 
+def _drop_target(tree: exp.Drop) -> exp.Table:
+    """sqlglot keeps the dropped object in ``tables`` (older versions used ``this``)."""
+    tables = tree.args.get("tables") or []
+    node = tree.this if tree.this is not None else (tables[0] if tables else None)
+    if node is None or len(tables) > 1:
+        raise error("SYNTAX_ERROR", "DROP takes exactly one name", (1, 1))
+    return node
+
+
 def drop_database(ex, tree: exp.Drop):
-    node = tree.this
+    node = _drop_target(tree)
     name = (node.name or node.db).lower()
     if ex.catalog.get_database(name) is None:
         if tree.args.get("exists"):
@@ -184,7 +193,7 @@ def create_external_table(ex, tree: exp.Create):
             location = p.this.name
         elif isinstance(p, exp.SchemaCommentProperty):
             comment = p.this.name
-        elif isinstance(p, exp.Property):
+        elif type(p) is exp.Property:   # TBLPROPERTIES; subclasses (EXTERNAL, ...) are handled above or ignored
             tblprops[p.name if not isinstance(p.this, exp.Literal) else p.this.name] = p.args["value"].name
     if str(tblprops.get("table_type", "")).upper() == "ICEBERG":
         raise error("NOT_SUPPORTED", "Iceberg tables are not supported by the local Athena engine")
@@ -281,7 +290,7 @@ def create_view(ex, tree: exp.Create):
 
 
 def drop_table(ex, tree: exp.Drop, kind: str):
-    node = tree.this
+    node = _drop_target(tree)
     db, name = (node.db or ex.database).lower(), node.name.lower()
     need_database(ex.catalog, db)
     table = ex.catalog.get_table(db, name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
@@ -118,6 +119,9 @@ def syntax_error(sql: str, err: ParseError) -> AthenaSyntaxError:
     token = (info.get("highlight") or "").strip()
     line, col = info.get("line") or 1, info.get("col") or 1
     col = max(1, col - len(token) + 1)
+    star = star_alias(sql)
+    if star is not None and star[0] <= _offset(sql, line, col):
+        return star[1]
     if not token:
         return AthenaSyntaxError(f"line {line}:{col}: mismatched input '<EOF>'", USER, 1006, "SYNTAX_ERROR")
     first = sql.lstrip().split(None, 1)[0] if sql.strip() else ""
@@ -128,7 +132,48 @@ def syntax_error(sql: str, err: ParseError) -> AthenaSyntaxError:
     if token == first and start == (line, col):
         return AthenaSyntaxError(f"line {line}:{col}: mismatched input '{token}'. Expecting: {STATEMENT_STARTS}",
                                  USER, 1006, "SYNTAX_ERROR")
+    description = info.get("description") or ""
+    if not (info.get("end_context") or "").strip() and re.search(r"missing|Expect", description):
+        # sqlglot stops on the last token when the statement ends too early; Trino names the end.
+        end_line, end_col = position(sql, len(sql.rstrip()))
+        expecting = ". Expecting: <expression>" if "missing" in description else ""
+        return AthenaSyntaxError(f"line {end_line}:{end_col}: mismatched input '<EOF>'{expecting}",
+                                 USER, 1006, "SYNTAX_ERROR")
     return AthenaSyntaxError(f"line {line}:{col}: mismatched input '{token}'", USER, 1006, "SYNTAX_ERROR")
+
+
+_AFTER_STAR = ("',', 'EXCEPT', 'FETCH', 'FROM', 'GROUP', 'HAVING', 'INTERSECT', 'LIMIT', 'OFFSET', 'ORDER', "
+               "'UNION', 'WHERE', 'WINDOW', <EOF>")
+
+
+def star_alias(sql: str) -> tuple[int, AthenaSyntaxError] | None:
+    """``SELECT * FORM t``: sqlglot takes FORM as an alias of ``*``; Trino allows no alias there and
+    fails on that word. Returns (offset, error) for the first such word, else None."""
+    from sqlglot.tokens import TokenType
+    try:
+        tokens = sqlglot.tokenize(sql, read="athena")
+    except Exception:   # noqa: BLE001 - a tokenizer error is reported by the parser instead
+        return None
+    for i, tok in enumerate(tokens[:-1]):
+        if tok.token_type != TokenType.STAR:
+            continue
+        j = i - 1
+        while j >= 1 and tokens[j].token_type == TokenType.DOT and tokens[j - 1].token_type == TokenType.VAR:
+            j -= 2
+        if j < 0 or tokens[j].token_type not in (TokenType.SELECT, TokenType.COMMA, TokenType.DISTINCT,
+                                                 TokenType.ALL):
+            continue
+        nxt = tokens[i + 1]
+        if nxt.token_type == TokenType.VAR:
+            line, col = position(sql, nxt.start)
+            return nxt.start, AthenaSyntaxError(f"line {line}:{col}: mismatched input '{nxt.text}'. "
+                                                f"Expecting: {_AFTER_STAR}", USER, 1006, "SYNTAX_ERROR")
+    return None
+
+
+def _offset(sql: str, line: int, col: int) -> int:
+    lines = sql.split("\n")
+    return sum(len(x) + 1 for x in lines[:line - 1]) + col - 1
 
 
 # --- DuckDB errors -> Trino texts ---------------------------------------------------------------

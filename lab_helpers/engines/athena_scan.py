@@ -185,7 +185,7 @@ class TableScanner:
             if t.is_string:
                 exprs.append(f"{src} AS {quote_ident(name)}")
             elif t.name == "array" and not t.fields[0][1].is_complex:
-                sep = params.get("collection.delim", "\x02")
+                sep = params.get("collection.delim") or params.get("colelction.delim", "\x02")  # Hive's legacy typo
                 exprs.append(f"list_transform(string_split({src}, {quote_str(sep)}), lambda x: TRY_CAST(x AS "
                              f"{t.fields[0][1].duckdb()})) AS {quote_ident(name)}")
             elif t.is_complex:

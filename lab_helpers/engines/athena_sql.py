@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -47,14 +48,14 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from .athena_errors import (AthenaQueryError, AthenaSyntaxError, QueryCancelled, error, syntax_error,
-                            translate)
+from .athena_errors import (STATEMENT_STARTS, AthenaQueryError, AthenaSyntaxError, QueryCancelled, error,
+                            star_alias, syntax_error, translate)
 from .athena_functions import macro_statements, rewrite
 from .athena_resolve import Resolver
 from .athena_types import athena_type, output_cast, python_rows, text_column
 from .ports import Catalog, ObjectStore
 
-__all__ = ["AthenaSQLEngine", "AthenaQueryError", "AthenaSyntaxError", "QueryCancelled", "QueryResult",
+__all__ = ["AthenaSQLEngine", "AthenaQueryError", "AthenaSyntaxError", "QueryCancelled", "QueryResult", "check_syntax",
            "result_csv", "result_text_rows"]
 
 
@@ -233,6 +234,27 @@ class Execution:
             raise translate(e, self.sql, rel.original if rel else None, rel.resolver.paths if rel else {}) from None
 
 
+_HIVE_DDL = re.compile(r"^(?:CREATE\s+(?:EXTERNAL\s+TABLE|DATABASE|SCHEMA)|DROP\s+(?:DATABASE|SCHEMA|TABLE)|ALTER|MSCK|"
+                       r"SHOW|DESCRIBE|DESC|EXPLAIN)\b", re.I)
+_LEADING_COMMENTS = re.compile(r"^(\s*(--[^\n]*(\n|$)|/\*.*?\*/))*\s*", re.S)
+
+
+def check_syntax(sql: str) -> None:
+    """Raise AthenaSyntaxError for a statement Athena's Trino parser would reject at submission.
+
+    Athena parses Trino statements inside StartQueryExecution and answers a parse error with
+    InvalidRequestException ("line 1:15: mismatched input 'FORM'..."); no execution is created.
+    Hive DDL (CREATE EXTERNAL TABLE, MSCK, ALTER, SHOW, DESCRIBE) fails later, in the execution."""
+    text = strip_statement(sql)
+    head = _LEADING_COMMENTS.sub("", text)
+    if not head:
+        raise AthenaSyntaxError("line 1:1: mismatched input '<EOF>'. Expecting: " + STATEMENT_STARTS,
+                                2, 1006, "SYNTAX_ERROR")
+    if _HIVE_DDL.match(head):
+        return
+    parse_one(text)
+
+
 def strip_statement(sql: str) -> str:
     """The statement without surrounding whitespace and trailing semicolons."""
     text = sql.strip()
@@ -250,6 +272,9 @@ def parse_one(sql: str) -> exp.Expression:
         raise AthenaSyntaxError(f"line 1:1: {e}", 2, 1006, "SYNTAX_ERROR") from None
     if len(trees) != 1:
         raise AthenaSyntaxError(f"Only one sql statement is allowed. Got: {len(trees)}", 2, 1006, "SYNTAX_ERROR")
+    star = star_alias(sql)
+    if star is not None:
+        raise star[1]
     return trees[0]
 
 

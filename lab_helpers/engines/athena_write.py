@@ -33,9 +33,9 @@ class Writer:
     """Writes the rows of a DuckDB temp table as objects under S3 locations, undoably."""
 
     def __init__(self, ex, source: str, kind: str, codec: str, delim: str = "\x01", quoted: bool = False,
-                 nullstr: str = "\\N"):
+                 nullstr: str = "\\N", header: bool = False):
         self.ex, self.source, self.kind, self.codec = ex, source, kind, codec
-        self.delim, self.quoted, self.nullstr = delim, quoted, nullstr
+        self.delim, self.quoted, self.nullstr, self.header = delim, quoted, nullstr, header
         self.written: list[tuple[str, str]] = []
         self._stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d_%H%M%S")
         self._dir = os.path.join(ex.engine.work_dir, f"w-{uuid.uuid4().hex}")
@@ -87,7 +87,7 @@ class Writer:
             opts = f"FORMAT json, COMPRESSION {'none' if self.codec == 'uncompressed' else self.codec}"
         else:
             quote = "QUOTE '\"', FORCE_QUOTE *" if self.quoted else "QUOTE '', ESCAPE ''"
-            opts = (f"FORMAT csv, DELIMITER {quote_str(self.delim)}, {quote}, HEADER false, "
+            opts = (f"FORMAT csv, DELIMITER {quote_str(self.delim)}, {quote}, HEADER {str(self.header).lower()}, "
                     f"NULLSTR {quote_str(self.nullstr)}, COMPRESSION {'none' if self.codec == 'uncompressed' else self.codec}")
         self.ex.run_duck(f"COPY ({select}) TO {quote_str(local)} ({opts})")
         with open(local, "rb") as fh:
@@ -320,8 +320,14 @@ def insert(ex, tree: exp.Insert):
                        "gzip")
     delim = params.get("field.delim") or params.get("separatorChar") or (
         params.get("serialization.format") if params.get("serialization.format") not in (None, "1") else "\x01")
+    # Trino (Athena v3) writes the header line itself when the table skips one, and refuses more.
+    skip = int(tparams.get("skip.header.line.count") or params.get("skip.header.line.count") or 0) \
+        if fmt in ("text", "csv") else 0
+    if skip > 1:
+        raise error("NOT_SUPPORTED", f"INSERT into {db}.{name} Hive table with value of skip.header.line.count "
+                                     "property greater than 1 is not supported")
     writer = Writer(ex, source, "text" if fmt in ("text", "csv") else fmt, codec, delim, quoted=fmt == "csv",
-                    nullstr=params.get("serialization.null.format", "\\N" if fmt == "text" else ""))
+                    nullstr=params.get("serialization.null.format", "\\N" if fmt == "text" else ""), header=skip == 1)
     key_names = [k for k, _ in keys]
     existing = {tuple(p.get("Values") or []): p for p in ex.catalog.get_partitions(db, name)} if keys else {}
 

@@ -176,6 +176,18 @@ def stop_crawler(request, ctx):
     return EngineResponse.json({})
 
 
+def update_crawler(request, ctx):
+    """UpdateCrawler (moto lacks it): change a stopped crawler's definition, as Glue does."""
+    body = request.json()
+    name = body.get("Name", "")
+    _definition(name, request.region)
+    if _crawlers(ctx).get(name).state != "READY":
+        raise EngineError("CrawlerRunningException", f"Crawler with name {name} is running; update it when it is READY",
+                          400)
+    moto_adapter.update_glue_crawler(name, request.region, body)
+    return EngineResponse.json({})
+
+
 def get_crawler(request, ctx):
     name = request.json().get("Name", "")
     return EngineResponse.json({"Crawler": _view(_definition(name, request.region), _crawlers(ctx).get(name))})

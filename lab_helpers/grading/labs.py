@@ -23,6 +23,7 @@ LABS: tuple[Lab, ...] = (
     Lab("01_kms_key_users", "KMS key users: encryption that says no", "kms_key_users"),
     Lab("02_lambda_load", "Lambda: load the raw zone", "lambda_load"),
     Lab("03_glue_crawlers", "Glue crawlers: from files to tables", "glue_crawlers"),
+    Lab("04_athena_curate", "Athena: query the raw zone, curate with CTAS", "athena_curate"),
 )
 _BY_ID = {lab.id: lab for lab in LABS}
 

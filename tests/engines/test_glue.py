@@ -173,3 +173,23 @@ def test_unknown_crawler_is_entity_not_found(client):
     with pytest.raises(ClientError) as err:
         client("glue").start_crawler(Name="nope")
     assert err.value.response["Error"]["Code"] == "EntityNotFoundException"
+
+
+def test_update_crawler_changes_the_definition_and_refuses_while_running(lake):
+    glue = lake("glue")
+    glue.create_crawler(Name="upd", Role="crawler-role", DatabaseName="db_a",
+                        Targets={"S3Targets": [{"Path": f"s3://{BUCKET}/sisdb/sisdemo/course/"}]})
+    glue.update_crawler(Name="upd", DatabaseName="db_b", Description="moved",
+                        Targets={"S3Targets": [{"Path": f"s3://{BUCKET}/sisdb/sisdemo/"}]})
+    crawler = glue.get_crawler(Name="upd")["Crawler"]
+    assert crawler["DatabaseName"] == "db_b" and crawler["Description"] == "moved"
+    assert crawler["Targets"]["S3Targets"][0]["Path"].endswith("/sisdb/sisdemo/")
+    assert crawler["Version"] == 2
+    glue.start_crawler(Name="upd")
+    with pytest.raises(ClientError) as err:
+        glue.update_crawler(Name="upd", DatabaseName="db_c")
+    assert err.value.response["Error"]["Code"] == "CrawlerRunningException"
+    wait_ready(glue, "upd")
+    assert len(glue.get_tables(DatabaseName="db_b")["TableList"]) == 12
+    with pytest.raises(glue.exceptions.EntityNotFoundException):
+        glue.update_crawler(Name="nope", DatabaseName="db_c")
