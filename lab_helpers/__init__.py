@@ -1,7 +1,7 @@
 """Data Lake Immersion Lab Kit: the public API notebooks use (start_lab, check, quiz)."""
 __version__ = "0.1.0"
 
-__all__ = ["start_lab", "check", "quiz", "__version__"]
+__all__ = ["start_lab", "start_exam", "check", "quiz", "__version__"]
 
 
 def __getattr__(name):
@@ -10,4 +10,8 @@ def __getattr__(name):
         from .grading import notebook
 
         return getattr(notebook, name)
+    if name == "start_exam":
+        from .grading.exam_notebook import start_exam
+
+        return start_exam
     raise AttributeError(name)

@@ -19,7 +19,7 @@ from .grading import bank as banks
 from .grading import coverage as cov
 from .grading.exam import (EXAM_MINUTES, EXAM_QUESTIONS, ExamError, ExamReport, SheetError, check_sheet, draw_exam,
                            exam_code, grade_exam)
-from .grading.quiz import InvalidAnswer, QuizResult, parse_answer, render_text
+from .grading.quiz import InvalidAnswer, parse_answer, render_text
 
 _clock = time.monotonic  # tests replace it to run out the timer
 COMMANDS = ("Commands: type an answer to save it and move on; n next, p previous, g N go to question N, "
@@ -300,16 +300,10 @@ def _review_lines(qs, given, marked) -> str:
 
 def _record(settings, report: ExamReport, mode: str, minutes) -> None:
     """Save the exam and each answered question, so `labkit progress --html` charts them by domain."""
-    from .grading.progress import ProgressStore
+    from .grading.exam import save_report
 
     try:
-        store = ProgressStore(settings.progress_db)
-        for q in report.questions:
-            answer = report.given.get(q.id)
-            if answer is not None:  # an unanswered exam item is not an answer to chart
-                store.record_quiz(q.bank, QuizResult(q, answer, report.is_correct(q)))
-        store.record_exam(report.exam, report.score, report.passed,
-                          report.progress_detail() | {"mode": mode, "minutes": minutes})
+        save_report(settings, report, mode, minutes)
     except (OSError, sqlite3.Error) as exc:
         click.echo(f"Warning: could not save this exam to {settings.progress_db}: {exc}", err=True)
 

@@ -1,23 +1,26 @@
 """athena: query executions on the local endpoint, executed for real by the DuckDB SQL core.
 
 moto answers StartQueryExecution with an empty, instantly SUCCEEDED query. This engine owns
-the execution lifecycle: QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELLED on worker threads,
-the result CSV (``<OutputLocation>/<id>.csv`` or ``.txt``) and its ``.metadata`` written when
-the query completes (awswrangler and PyAthena read that file directly), GetQueryResults paging
-with a header row and typed ColumnInfo, real Statistics (engine time, DataScannedInBytes),
-workgroup result locations (EnforceWorkGroupConfiguration honoured), Stop/Batch/List calls,
-and the Athena metadata APIs (ListDatabases, ListTableMetadata, …) over the Glue catalog.
-Workgroups themselves (Create/Get/List/Update) stay in moto.
+the execution lifecycle: QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELLED on worker threads;
+statements Athena's parser rejects are refused in StartQueryExecution (InvalidRequestException,
+MALFORMED_QUERY) as on AWS. When a query completes, its result files are in the output location
+the way Athena leaves them (``<id>.csv`` + ``.metadata`` for queries, ``<id>.txt`` for SHOW/DDL,
+a ``-manifest.csv`` of the data files for CTAS and INSERT INTO; see ``athena_results``), so
+awswrangler and PyAthena read them directly. GetQueryResults pages with a header row and typed
+ColumnInfo; Statistics are real (engine time, DataScannedInBytes); workgroup result locations
+(EnforceWorkGroupConfiguration honoured), Stop/Batch/List calls, and the Athena metadata APIs
+(ListDatabases, ListTableMetadata, …) over the Glue catalog. Workgroups themselves
+(Create/Get/List/Update) stay in moto.
 
 LIMITATIONS: see ``athena_sql`` for SQL coverage. Executions live in memory (cleared by
 reset); no result reuse, no query queue limits, no per-query data usage limits, no
-prepared statements or ExecutionParameters beyond simple ``?`` substitution.
+prepared statements or ExecutionParameters beyond simple ``?`` substitution; ``.metadata``
+files are JSON, not Athena's binary format.
 """
 from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
-import json
 import logging
 import threading
 import time
@@ -25,8 +28,9 @@ import uuid
 from dataclasses import dataclass, field
 
 from ..endpoint.registry import EngineError, EngineResponse
-from .athena_sql import (AthenaQueryError, AthenaSQLEngine, AthenaSyntaxError, QueryCancelled, QueryResult,
-                         check_syntax, result_csv, result_text_rows)
+from .athena_results import RequestError, invalid_request, output_uri, results_page, write_failure, write_success
+from .athena_sql import AthenaQueryError, AthenaSQLEngine, AthenaSyntaxError, QueryCancelled, QueryResult, \
+    check_syntax, statement_kind
 from .ports import split_s3_uri
 
 log = logging.getLogger("labkit.athena")
@@ -45,6 +49,9 @@ class Execution:
     submitted: float
     state: str = "QUEUED"
     statement_type: str = "DML"
+    substatement: str = "SELECT"
+    output_uri: str = ""
+    manifest: str | None = None
     reason: str = ""
     error: dict | None = None
     started: float | None = None
@@ -88,8 +95,19 @@ def _state(ctx) -> _State:
 def _get(ctx, execution_id: str) -> Execution:
     ex = _state(ctx).executions.get(execution_id)
     if ex is None:
-        raise EngineError("InvalidRequestException", f"QueryExecution {execution_id} was not found", 400)
+        raise RequestError(f"QueryExecution {execution_id} was not found", "QUERY_EXECUTION_NOT_FOUND")
     return ex
+
+
+def _answers_invalid_requests(handler):
+    """RequestError -> InvalidRequestException carrying Athena's AthenaErrorCode."""
+    def wrapped(request, ctx):
+        try:
+            return handler(request, ctx)
+        except RequestError as err:
+            return invalid_request(err.message, err.code)
+    wrapped.__name__, wrapped.__doc__ = handler.__name__, handler.__doc__
+    return wrapped
 
 
 # --- start --------------------------------------------------------------------------------------
@@ -124,34 +142,35 @@ def start_query_execution(request, ctx):
     chosen = wg_result if config.get("EnforceWorkGroupConfiguration") else {**wg_result, **req_result}
     output = chosen.get("OutputLocation", "")
     if not output:
-        raise EngineError("InvalidRequestException",
-                          "No output location provided. An output location is required either through the Workgroup "
-                          "result configuration setting or as an API input.", 400)
+        return invalid_request("No output location provided. An output location is required either through the "
+                               "Workgroup result configuration setting or as an API input.", "INVALID_INPUT")
+    try:
+        bucket, _ = split_s3_uri(output)
+    except ValueError:
+        return invalid_request("outputLocation is not a valid S3 path.", "INVALID_INPUT")
+    try:
+        ctx.client("s3", request.region).head_bucket(Bucket=bucket)
+    except Exception:   # noqa: BLE001 - missing bucket or no access: Athena cannot write results there
+        return invalid_request(f"Unable to verify/create output bucket {bucket}", "INVALID_INPUT")
     try:
         check_syntax(query)
     except AthenaSyntaxError as err:
-        return _invalid_request(err.message, "MALFORMED_QUERY")
+        return invalid_request(err.message, "MALFORMED_QUERY")
     context = body.get("QueryExecutionContext") or {}
+    kind, substatement = statement_kind(query)
+    qid = str(uuid.uuid4())
+    output = output if output.endswith("/") else output + "/"
     ex = Execution(
-        id=str(uuid.uuid4()), query=query, database=context.get("Database") or "default",
-        catalog=context.get("Catalog") or "AwsDataCatalog", workgroup=wg_name,
-        output_location=output if output.endswith("/") else output + "/", submitted=time.time(),
-        encryption=chosen.get("EncryptionConfiguration"))
+        id=qid, query=query, database=context.get("Database") or "default",
+        catalog=context.get("Catalog") or "AwsDataCatalog", workgroup=wg_name, output_location=output,
+        submitted=time.time(), encryption=chosen.get("EncryptionConfiguration"), statement_type=kind,
+        substatement=substatement, output_uri=output_uri(output, qid, kind, substatement))
     state = _state(ctx)
     with state.lock:
         state.executions[ex.id] = ex
         state.order.append(ex.id)
     state.pool.submit(_run, ctx, request.region, ex)
     return EngineResponse.json({"QueryExecutionId": ex.id})
-
-
-def _invalid_request(message: str, athena_code: str) -> EngineResponse:
-    """InvalidRequestException with Athena's extra ``AthenaErrorCode`` member (botocore exposes it
-    as ``err.response["AthenaErrorCode"]``)."""
-    return EngineResponse.json({"__type": "InvalidRequestException", "Message": message, "message": message,
-                                "AthenaErrorCode": athena_code}, status=400,
-                               headers={"x-amzn-ErrorType": "InvalidRequestException",
-                                        "x-amzn-RequestId": str(uuid.uuid4())})
 
 
 def _run(ctx, region: str, ex: Execution) -> None:
@@ -165,8 +184,7 @@ def _run(ctx, region: str, ex: Execution) -> None:
             ex.query, database=ex.database, catalog_name=ex.catalog, query_id=ex.id,
             default_ctas_location=f"{ex.output_location}tables/{ex.id}/", cancel=ex.cancel)
         ex.engine_ms = int((time.perf_counter() - t0) * 1000)
-        ex.statement_type = result.statement_type
-        _write_result_file(ctx, region, ex, result)
+        ex.manifest = write_success(ctx.store(region), ex, result)
         ex.result = result
         ex.state = "SUCCEEDED"
     except QueryCancelled:
@@ -176,6 +194,10 @@ def _run(ctx, region: str, ex: Execution) -> None:
         ex.state, ex.reason = "FAILED", err.message
         ex.error = {"ErrorCategory": err.error_category, "ErrorType": err.error_type, "Retryable": False,
                     "ErrorMessage": err.message}
+        try:
+            write_failure(ctx.store(region), ex)
+        except Exception:   # noqa: BLE001 - the reason file is a courtesy; the state is what matters
+            log.warning("could not write the failure text of %s", ex.id)
     except Exception as exc:  # a broken query never takes the endpoint down
         log.exception("query %s crashed", ex.id)
         ex.state = "FAILED"
@@ -184,21 +206,6 @@ def _run(ctx, region: str, ex: Execution) -> None:
     finally:
         ex.engine_ms = ex.engine_ms or int((time.perf_counter() - t0) * 1000)
         ex.completed = time.time()
-
-
-def _result_key(ex: Execution, result: QueryResult | None = None) -> str:
-    ext = "txt" if (result and result.output_format == "txt") else "csv"
-    return f"{ex.output_location}{ex.id}.{ext}"
-
-
-def _write_result_file(ctx, region: str, ex: Execution, result: QueryResult) -> None:
-    uri = _result_key(ex, result)
-    bucket, key = split_s3_uri(uri)
-    store = ctx.store(region)
-    store.put_object(bucket, key, result_csv(result), "text/csv" if uri.endswith(".csv") else "text/plain")
-    meta = json.dumps({"columns": [{"name": c["Name"], "type": c["Type"], "precision": c["Precision"],
-                                    "scale": c["Scale"]} for c in column_infos(result)]}).encode()
-    store.put_object(bucket, key + ".metadata", meta, "application/octet-stream")
 
 
 # --- describe -----------------------------------------------------------------------------------
@@ -213,21 +220,25 @@ def _describe(ex: Execution) -> dict:
         status["AthenaError"] = ex.error
     queue_ms = int(((ex.started or ex.completed or time.time()) - ex.submitted) * 1000)
     total_ms = int(((ex.completed or time.time()) - ex.submitted) * 1000)
-    stats = {"EngineExecutionTimeInMillis": ex.engine_ms, "DataScannedInBytes": ex.result.data_scanned_bytes if ex.result else 0,
+    scanned = ex.result.data_scanned_bytes if ex.result else 0
+    stats = {"EngineExecutionTimeInMillis": ex.engine_ms, "DataScannedInBytes": scanned,
              "TotalExecutionTimeInMillis": total_ms, "QueryQueueTimeInMillis": queue_ms,
              "ServicePreProcessingTimeInMillis": 0, "QueryPlanningTimeInMillis": 0,
              "ServiceProcessingTimeInMillis": max(0, total_ms - queue_ms - ex.engine_ms),
              "ResultReuseInformation": {"ReusedPreviousResult": False}}
-    result_conf = {"OutputLocation": _result_key(ex, ex.result)}
+    if ex.manifest:
+        stats["DataManifestLocation"] = ex.manifest
+    result_conf = {"OutputLocation": ex.output_uri}
     if ex.encryption:
         result_conf["EncryptionConfiguration"] = ex.encryption
     return {"QueryExecutionId": ex.id, "Query": ex.query, "StatementType": ex.statement_type,
-            "ResultConfiguration": result_conf,
+            "SubstatementType": ex.substatement, "ResultConfiguration": result_conf,
             "ResultReuseConfiguration": {"ResultReuseByAgeConfiguration": {"Enabled": False}},
             "QueryExecutionContext": {"Database": ex.database, "Catalog": ex.catalog},
             "Status": status, "Statistics": stats, "WorkGroup": ex.workgroup, "EngineVersion": ENGINE_VERSION}
 
 
+@_answers_invalid_requests
 def get_query_execution(request, ctx):
     return EngineResponse.json({"QueryExecution": _describe(_get(ctx, request.json().get("QueryExecutionId", "")))})
 
@@ -256,6 +267,7 @@ def list_query_executions(request, ctx):
     return EngineResponse.json(page)
 
 
+@_answers_invalid_requests
 def stop_query_execution(request, ctx):
     ex = _get(ctx, request.json().get("QueryExecutionId", ""))
     ex.cancel.set()
@@ -266,67 +278,10 @@ def stop_query_execution(request, ctx):
 
 # --- results ------------------------------------------------------------------------------------
 
-_TYPE_INFO = {"decimal": (38, 0), "varchar": (2147483647, 0), "bigint": (19, 0), "integer": (10, 0),
-              "smallint": (5, 0), "tinyint": (3, 0), "double": (17, 0), "real": (7, 0), "boolean": (0, 0),
-              "date": (0, 0), "timestamp": (3, 0)}
-
-
-def column_infos(result: QueryResult) -> list[dict]:
-    """ResultSetMetadata.ColumnInfo; a decimal's precision and scale come from the result's Arrow type."""
-    fields = list(result.arrow.schema) if result.arrow is not None else []
-    out = []
-    for i, (name, athena_type) in enumerate(result.columns):
-        base = athena_type.split("(")[0]
-        precision, scale = _TYPE_INFO.get(base, (0, 0))
-        arrow_type = fields[i].type if i < len(fields) else None
-        if base == "decimal" and arrow_type is not None and hasattr(arrow_type, "precision"):
-            precision, scale = arrow_type.precision, arrow_type.scale
-        out.append({"CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": name, "Label": name,
-                    "Type": base, "Precision": precision, "Scale": scale, "Nullable": "UNKNOWN",
-                    "CaseSensitive": base == "varchar"})
-    return out
-
-
-def _text_rows(ex: Execution) -> list[list[str | None]]:
-    """The result as GetQueryResults text (same text as the result file), computed once per query."""
-    with ex.lock:
-        if ex.texts is None:
-            ex.texts = result_text_rows(ex.result)
-        return ex.texts
-
-
+@_answers_invalid_requests
 def get_query_results(request, ctx):
     body = request.json()
-    ex = _get(ctx, body.get("QueryExecutionId", ""))
-    if ex.state in ("QUEUED", "RUNNING"):
-        raise EngineError("InvalidRequestException", f"Query has not yet finished. Current state: {ex.state}", 400)
-    if ex.state != "SUCCEEDED":
-        raise EngineError("InvalidRequestException", f"Query did not succeed. Current state: {ex.state}. "
-                          f"{ex.reason}".strip(), 400)
-    max_results = int(body.get("MaxResults") or 1000)
-    if not 1 <= max_results <= 1000:
-        raise EngineError("InvalidRequestException",
-                          "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: "
-                          "Member must have value less than or equal to 1000", 400)
-    result = ex.result
-    texts = _text_rows(ex)
-    # SELECT-like results start with a header row (first page only); SHOW/DESCRIBE/DDL text has none.
-    header = [[n for n, _ in result.columns]] if result.output_format == "csv" and result.columns else []
-    all_rows = len(header) + len(texts)
-    try:
-        start = int(body.get("NextToken") or 0)
-    except ValueError:
-        raise EngineError("InvalidRequestException", "The NextToken is not valid", 400) from None
-    end = min(start + max_results, all_rows)
-    out = []
-    for i in range(start, end):
-        row = header[i] if i < len(header) else texts[i - len(header)]
-        out.append({"Data": [{} if v is None else {"VarCharValue": v} for v in row]})
-    response = {"ResultSet": {"Rows": out, "ResultSetMetadata": {"ColumnInfo": column_infos(result)}},
-                "UpdateCount": result.update_count or 0}
-    if end < all_rows:
-        response["NextToken"] = str(end)
-    return EngineResponse.json(response)
+    return EngineResponse.json(results_page(_get(ctx, body.get("QueryExecutionId", "")), body))
 
 
 # --- metadata APIs over the Glue catalog ---------------------------------------------------------

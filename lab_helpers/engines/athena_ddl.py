@@ -77,7 +77,7 @@ def create_database(ex, tree: exp.Create):
     if ex.catalog.get_database(name) is not None:
         if tree.args.get("exists"):
             return utility("result", [], "DDL")
-        raise hive_error(f"{DDL_TASK}AlreadyExistsException(message:Database {name} already exists)")
+        raise hive_error(f"{DDL_TASK}Database {name} already exists", 1006)   # Athena's text, measured
     try:
         ex.catalog.create_database(name, comment, location)
     except CatalogError as e:
@@ -217,7 +217,8 @@ def create_external_table(ex, tree: exp.Create):
     if existing is not None:
         if tree.args.get("exists"):
             return utility("result", [], "DDL")
-        raise hive_error(f"{DDL_TASK}AlreadyExistsException(message:Table {name} already exists)")
+        # Athena's text, measured: "already exist" without the s
+        raise hive_error(f"{DDL_TASK}AlreadyExistsException(message:Table {name} already exist)", 1006)
     table = {
         "Name": name, "TableType": "EXTERNAL_TABLE", "Owner": "hadoop",
         "Parameters": {"EXTERNAL": "TRUE", **tblprops, "transient_lastDdlTime": str(int(time.time()))},

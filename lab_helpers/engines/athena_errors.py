@@ -32,6 +32,7 @@ CODES: dict[str, tuple[int, int]] = {
     "INVALID_FUNCTION_ARGUMENT": (USER, 1106),    # Invalid function argument provided
     "INVALID_CAST_ARGUMENT": (USER, 1001),        # Data error
     "NUMERIC_VALUE_OUT_OF_RANGE": (USER, 1001),
+    "DIVISION_BY_ZERO": (USER, 1001),
     "HIVE_BAD_DATA": (USER, 1001),
     "HIVE_CURSOR_ERROR": (USER, 1001),
     "HIVE_CANNOT_OPEN_SPLIT": (USER, 1001),
@@ -257,6 +258,8 @@ def translate(exc: Exception, sql: str, tree: exp.Expression | None, paths: dict
     m = re.search(r'Could not parse string "(.*)" according to format specifier', first)
     if m:
         return error("INVALID_FUNCTION_ARGUMENT", f'Invalid format: "{m.group(1)}"')
+    if "Division by zero" in first:   # DuckDB's text suggests DuckDB settings; Trino's is short
+        return error("DIVISION_BY_ZERO", "Division by zero")
     if first.startswith("Out of Range Error"):
         return error("NUMERIC_VALUE_OUT_OF_RANGE", body)
     if "CSV Error" in first or "Error when sniffing file" in text:

@@ -23,9 +23,10 @@ Emulated:
   HIVE_PATH_ALREADY_EXISTS, ... with line:column of the original SQL where it can be found.
 
 LIMITATIONS:
-- DuckDB semantics where they differ from Trino in corners: division by zero yields NULL instead
-  of DIVISION_BY_ZERO, implicit casts are more lenient (``int_col = '5'`` works), casting a double
-  to varchar prints DuckDB's text, ``typeof`` names DuckDB types, map_agg fails on duplicate keys.
+- DuckDB semantics where they differ from Trino in corners: implicit casts are more lenient
+  (``int_col = '5'`` works; ``int_col = 'x'`` fails as INVALID_CAST_ARGUMENT, not TYPE_MISMATCH), casting a double
+  to varchar prints DuckDB's text, ``typeof`` names DuckDB types, map_agg fails on duplicate keys,
+  a double divided by zero fails with DIVISION_BY_ZERO instead of giving Infinity/NaN.
 - ORC, Avro, Ion, RegexSerDe, CloudTrail and Iceberg tables cannot be read; ORC/Avro CTAS is refused.
 - No UPDATE/DELETE/MERGE/OPTIMIZE/VACUUM (Iceberg), no prepared statements, no UNLOAD, no
   federated catalogs, no Lake Formation, no workgroup byte limits (the API layer owns those).
@@ -55,8 +56,8 @@ from .athena_resolve import Resolver
 from .athena_types import athena_type, output_cast, python_rows, text_column
 from .ports import Catalog, ObjectStore
 
-__all__ = ["AthenaSQLEngine", "AthenaQueryError", "AthenaSyntaxError", "QueryCancelled", "QueryResult", "check_syntax",
-           "result_csv", "result_text_rows"]
+__all__ = ["AthenaSQLEngine", "AthenaQueryError", "AthenaSyntaxError", "QueryCancelled", "QueryResult",
+           "check_syntax", "result_csv", "result_text_rows", "statement_kind"]
 
 
 class _DropUnsupportedSyntaxWarnings(logging.Filter):
@@ -76,6 +77,7 @@ class QueryResult:
     rows: list[tuple]                        # Python values, None for NULL
     data_scanned_bytes: int
     update_count: int | None = None          # rows written by CTAS / INSERT INTO
+    written: list[str] | None = None         # s3:// URIs of the data files CTAS / INSERT INTO wrote
     output_format: str = "csv"               # "csv" (SELECT-like) | "txt" (SHOW/DESCRIBE/DDL)
     arrow: pa.Table | None = field(default=None, repr=False, compare=False)
 
@@ -255,6 +257,49 @@ def check_syntax(sql: str) -> None:
     parse_one(text)
 
 
+_CTAS = re.compile(r"^CREATE\s+TABLE\b.*?\bAS\s*(?:\(\s*)?(?:SELECT|WITH|VALUES|TABLE)\b", re.I | re.S)
+_KINDS = [(re.compile(rf"^{pattern}", re.I | re.S), kind, sub) for pattern, kind, sub in [
+    (r"SHOW\s+CREATE\s+VIEW\b", "UTILITY", "SHOW_CREATE_VIEW"),
+    (r"SHOW\s+CREATE\s+TABLE\b", "UTILITY", "SHOW_CREATE_TABLE"),
+    (r"SHOW\s+TBLPROPERTIES\b", "UTILITY", "SHOW_TABLE_PROPERTIES"),
+    (r"SHOW\s+(?:DATABASES|SCHEMAS)\b", "UTILITY", "SHOW_DATABASES"),
+    (r"SHOW\s+TABLES\b", "UTILITY", "SHOW_TABLES"),
+    (r"SHOW\s+VIEWS\b", "UTILITY", "SHOW_VIEWS"),
+    (r"SHOW\s+COLUMNS\b", "UTILITY", "SHOW_COLUMNS"),
+    (r"SHOW\s+PARTITIONS\b", "UTILITY", "SHOW_PARTITIONS"),
+    (r"SHOW\b", "UTILITY", "SHOW"),
+    (r"DESC(?:RIBE)?\b", "UTILITY", "DESCRIBE_TABLE"),
+    (r"EXPLAIN\b", "UTILITY", "EXPLAIN"),
+    (r"CREATE\s+(?:DATABASE|SCHEMA)\b", "DDL", "CREATE_DATABASE"),
+    (r"DROP\s+(?:DATABASE|SCHEMA)\b", "DDL", "DROP_DATABASE"),
+    (r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\b", "DDL", "CREATE_VIEW"),
+    (r"DROP\s+VIEW\b", "DDL", "DROP_VIEW"),
+    (r"DROP\s+TABLE\b", "DDL", "DROP_TABLE"),
+    (r"ALTER\s+TABLE\s+\S+\s+ADD\s+(?:IF\s+NOT\s+EXISTS\s+)?PARTITION\b", "DDL", "ALTER_TABLE_ADD_PARTITION"),
+    (r"ALTER\s+TABLE\s+\S+\s+DROP\s+(?:IF\s+EXISTS\s+)?PARTITION\b", "DDL", "ALTER_TABLE_DROP_PARTITION"),
+    (r"ALTER\b", "DDL", "ALTER_TABLE"),
+    (r"MSCK\b", "DDL", "MSCK_REPAIR_TABLE"),
+    (r"CREATE\b", "DDL", "CREATE_TABLE"),
+    (r"INSERT\b", "DML", "INSERT"),
+    (r"UPDATE\b", "DML", "UPDATE"),
+    (r"DELETE\b", "DML", "DELETE"),
+    (r"MERGE\b", "DML", "MERGE"),
+]]
+
+
+def statement_kind(sql: str) -> tuple[str, str]:
+    """(StatementType, SubstatementType), known before the statement runs. Athena reports CTAS as
+    DDL / CREATE_TABLE_AS_SELECT (awswrangler relies on that), queries as DML / SELECT, and
+    SHOW / DESCRIBE / EXPLAIN as UTILITY."""
+    head = _LEADING_COMMENTS.sub("", strip_statement(sql))
+    if _CTAS.match(head):
+        return "DDL", "CREATE_TABLE_AS_SELECT"
+    for pattern, kind, sub in _KINDS:
+        if pattern.match(head):
+            return kind, sub
+    return "DML", "SELECT"
+
+
 def strip_statement(sql: str) -> str:
     """The statement without surrounding whitespace and trailing semicolons."""
     text = sql.strip()
@@ -336,10 +381,10 @@ def result_text_rows(result: QueryResult) -> list[list[str | None]]:
 def result_csv(result: QueryResult) -> bytes:
     """The bytes Athena writes to ``<OutputLocation>/<id>.csv`` (or ``.txt`` for SHOW/DESCRIBE/DDL):
     CSV has a header and every non-NULL field double-quoted, NULL as an empty unquoted field;
-    the text form is one line per row, fields separated by tabs, no header."""
+    the text form is one line per row, fields separated by tabs, no header and no final newline."""
     if result.output_format == "txt":
         lines = ["\t".join("" if v is None else v for v in row) for row in result_text_rows(result)]
-        return "".join(line + "\n" for line in lines).encode()
+        return "\n".join(lines).encode()
     if not result.columns:
         return b""
     table = result.arrow if result.arrow is not None else _rows_table(result)

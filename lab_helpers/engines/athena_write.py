@@ -196,7 +196,8 @@ def ctas(ex, tree: exp.Create):
     except BaseException:
         writer.undo()
         raise
-    return QueryResult("DML", [], [], rel.resolver.scanned_bytes, update_count=sum(n for _, n in written))
+    return QueryResult("DML", [], [], rel.resolver.scanned_bytes, update_count=sum(n for _, n in written),
+                       written=[f"s3://{b}/{k}" for b, k in writer.written])
 
 
 def _folder_values(values: list) -> list[str]:
@@ -347,7 +348,8 @@ def insert(ex, tree: exp.Insert):
     except BaseException:
         writer.undo()
         raise
-    return QueryResult("DML", [], [], rel.resolver.scanned_bytes, update_count=sum(n for _, n in written))
+    return QueryResult("DML", [], [], rel.resolver.scanned_bytes, update_count=sum(n for _, n in written),
+                       written=[f"s3://{b}/{k}" for b, k in writer.written])
 
 
 def ex_resolver(ex):

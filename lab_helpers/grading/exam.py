@@ -233,6 +233,14 @@ class ExamReport:
         data["missed"] = [m["id"] for m in data["missed"]]
         return data
 
+    def _repr_html_(self) -> str:
+        from .exam_notebook import report_html
+
+        return report_html(self)
+
+    def __repr__(self) -> str:
+        return self.render_text()
+
     def render_text(self) -> str:
         verdict = "PASS" if self.passed else "FAIL"
         lines = [f"{self.exam} practice exam: {self.score}/1000 — {verdict} (pass mark {PASS_SCORE})",
@@ -275,3 +283,17 @@ def describe(q: Question, answer) -> str:
 
 def grade_exam(exam: str, questions: list[Question], given: dict[str, object], **kw) -> ExamReport:
     return ExamReport(exam_code(exam), list(questions), dict(given), **kw)
+
+
+def save_report(settings, report: ExamReport, mode: str, minutes) -> None:
+    """Store the exam and each answered question in progress (charted by domain in the HTML report)."""
+    from .progress import ProgressStore
+    from .quiz import QuizResult
+
+    store = ProgressStore(settings.progress_db)
+    for q in report.questions:
+        answer = report.given.get(q.id)
+        if answer is not None:  # an unanswered exam item is not an answer to chart
+            store.record_quiz(q.bank, QuizResult(q, answer, report.is_correct(q)))
+    store.record_exam(report.exam, report.score, report.passed,
+                      report.progress_detail() | {"mode": mode, "minutes": minutes})

@@ -230,16 +230,38 @@ def test_select_complex_values_print_like_athena(athena):
     assert types == ["integer", "array", "map", "row", "bigint"]
 
 
+def test_select_over_tables_the_glue_crawler_created(athena, lake):
+    from .test_glue import run_crawler
+
+    s3 = lake("s3")
+    upload_clicks(s3, "lms/clicks")
+    lake("iam").create_role(RoleName="crawler-role", AssumeRolePolicyDocument="{}")
+    crawler, _ = run_crawler(lake("glue"), "lms", f"s3://{LAKE}/lms/clicks/", "lms_raw")
+    assert crawler["LastCrawl"]["Status"] == "SUCCEEDED"
+    rows = select(athena, "SELECT dt, count(*) AS n, sum(ms) AS ms FROM clicks WHERE dt >= '2024-01-02' "
+                          "GROUP BY dt ORDER BY dt", db="lms_raw")
+    assert rows == [["2024-01-02", "4", str(600 + 4)], ["2024-01-03", "4", str(600 + 8)]]
+
+
 # --- databases and external tables -------------------------------------------------------------
 
 def test_create_and_drop_database_is_visible_in_glue(athena, lake):
     glue = lake("glue")
-    run(athena, "CREATE DATABASE IF NOT EXISTS analytics COMMENT 'curated data'")
+    execution = run(athena, "CREATE DATABASE IF NOT EXISTS analytics COMMENT 'curated data'")
+    qid = execution["QueryExecutionId"]
+    assert (execution["StatementType"], execution["SubstatementType"]) == ("DDL", "CREATE_DATABASE")
     assert glue.get_database(Name="analytics")["Database"]["Description"] == "curated data"
+    # DDL leaves an empty <id>.txt and no .metadata; its results have no columns and no UpdateCount
+    assert keys_of(lake("s3"), RESULTS, f"queries/{qid}") == [f"queries/{qid}.txt"]
+    page = athena.get_query_results(QueryExecutionId=qid)
+    assert page["ResultSet"]["Rows"] == [] and page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"] == []
+    assert "UpdateCount" not in page
     assert "analytics" in lines(athena, "SHOW DATABASES")
     assert "analytics" in [d["Name"] for d in athena.list_databases(CatalogName="AwsDataCatalog")["DatabaseList"]]
     again = fail(athena, "CREATE DATABASE analytics")
-    assert "Database analytics already exists" in again["Status"]["StateChangeReason"]
+    assert again["Status"]["StateChangeReason"] == ("FAILED: Execution Error, return code 1 from "
+                                                    "org.apache.hadoop.hive.ql.exec.DDLTask. Database analytics "
+                                                    "already exists")
     run(athena, "CREATE EXTERNAL TABLE analytics.t (x int) LOCATION 's3://lake/t/'")
     not_empty = fail(athena, "DROP DATABASE analytics")
     assert "is not empty" in not_empty["Status"]["StateChangeReason"]
@@ -315,10 +337,19 @@ def test_ctas_writes_snappy_parquet_to_external_location_and_registers_the_table
     execution = run(athena, """CREATE TABLE order_facts WITH (format = 'PARQUET', parquet_compression = 'SNAPPY',
             external_location = 's3://lake/curated/order_facts/') AS
         SELECT o.order_id, c.name, o.amount, o.order_date FROM orders o JOIN customers c ON c.id = o.customer_id""")
-    page = athena.get_query_results(QueryExecutionId=execution["QueryExecutionId"])
-    assert page["UpdateCount"] == 6
+    qid = execution["QueryExecutionId"]
+    assert (execution["StatementType"], execution["SubstatementType"]) == ("DDL", "CREATE_TABLE_AS_SELECT")
+    page = athena.get_query_results(QueryExecutionId=qid)
+    assert page["UpdateCount"] == 6 and page["ResultSet"]["Rows"] == []
+    assert [c["Name"] for c in page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]] == ["rows"]
     keys = keys_of(s3, LAKE, "curated/order_facts/")
     assert keys, "CTAS wrote no objects"
+    # Athena's CTAS leaves tables/<id>.metadata and a manifest of the files written (awswrangler reads it)
+    assert execution["ResultConfiguration"]["OutputLocation"] == f"{OUTPUT}tables/{qid}"
+    assert execution["Statistics"]["DataManifestLocation"] == f"{OUTPUT}tables/{qid}-manifest.csv"
+    assert keys_of(s3, RESULTS, "queries/") == [f"queries/tables/{qid}-manifest.csv", f"queries/tables/{qid}.metadata"]
+    manifest = s3.get_object(Bucket=RESULTS, Key=f"queries/tables/{qid}-manifest.csv")["Body"].read().decode()
+    assert sorted(manifest.split()) == [f"s3://{LAKE}/{k}" for k in keys]
     for key in keys:
         body = s3.get_object(Bucket=LAKE, Key=key)["Body"].read()
         meta = pq.ParquetFile(io.BytesIO(body)).metadata
@@ -354,6 +385,20 @@ def test_ctas_partitioned_and_bucketed_with_write_compression(athena, lake):
         == [["2024-01", "2", "30.0"], ["2024-02", "3", "120.0"], ["2024-03", "1", "60.0"]]
 
 
+def test_ctas_json_and_textfile_formats_read_back(athena, lake):
+    s3, glue = lake("s3"), lake("glue")
+    run(athena, "CREATE TABLE cust_json WITH (format = 'JSON', external_location = 's3://lake/curated/cj/') AS "
+                "SELECT id, name FROM customers WHERE id <= 2")
+    run(athena, "CREATE TABLE cust_text WITH (format = 'TEXTFILE', field_delimiter = '|', write_compression = 'NONE', "
+                "external_location = 's3://lake/curated/ct/') AS SELECT id, name FROM customers WHERE id <= 2")
+    (text_key,) = keys_of(s3, LAKE, "curated/ct/")
+    assert sorted(s3.get_object(Bucket=LAKE, Key=text_key)["Body"].read().decode().splitlines()) == ["1|Ada", "2|Bo"]
+    serde = glue.get_table(DatabaseName="shop", Name="cust_json")["Table"]["StorageDescriptor"]["SerdeInfo"]
+    assert serde["SerializationLibrary"] == "org.apache.hive.hcatalog.data.JsonSerDe"
+    for table in ("cust_json", "cust_text"):
+        assert select(athena, f"SELECT id, name FROM {table} ORDER BY id") == [["1", "Ada"], ["2", "Bo"]]
+
+
 def test_ctas_into_a_non_empty_location_fails_with_athenas_message(athena, lake):
     sql = ("CREATE TABLE nz WITH (format = 'PARQUET', external_location = 's3://lake/curated/nz/') AS "
            "SELECT * FROM customers WHERE country = 'NZ'")
@@ -385,9 +430,14 @@ def test_insert_into_appends_new_files(athena, lake):
                 "SELECT order_id, amount FROM orders WHERE amount >= 50")
     before = keys_of(s3, LAKE, "curated/big/")
     execution = run(athena, "INSERT INTO big_orders SELECT order_id, amount FROM orders WHERE amount < 5")
-    assert execution["StatementType"] == "DML"
-    assert athena.get_query_results(QueryExecutionId=execution["QueryExecutionId"])["UpdateCount"] == 1
-    assert len(keys_of(s3, LAKE, "curated/big/")) == len(before) + 1
+    qid = execution["QueryExecutionId"]
+    assert (execution["StatementType"], execution["SubstatementType"]) == ("DML", "INSERT")
+    assert execution["ResultConfiguration"]["OutputLocation"] == f"{OUTPUT}{qid}"
+    assert athena.get_query_results(QueryExecutionId=qid)["UpdateCount"] == 1
+    after = keys_of(s3, LAKE, "curated/big/")
+    assert len(after) == len(before) + 1
+    manifest = s3.get_object(Bucket=RESULTS, Key=f"queries/{qid}-manifest.csv")["Body"].read().decode()
+    assert manifest.split() == [f"s3://{LAKE}/{k}" for k in after if k not in before]
     assert select(athena, "SELECT order_id FROM big_orders ORDER BY order_id") == [["11"], ["12"], ["15"]]
     mismatch = fail(athena, "INSERT INTO big_orders SELECT name, id FROM customers")
     assert mismatch["Status"]["StateChangeReason"].startswith("TYPE_MISMATCH: line 1:1: Insert query has mismatched "
@@ -401,6 +451,15 @@ def test_insert_into_a_partitioned_table_adds_the_partition(athena, lake):
     run(athena, "INSERT INTO clicks VALUES ('u7', '/new', 1, '2024-02-01')")
     assert "dt=2024-02-01" in lines(athena, "SHOW PARTITIONS clicks")
     assert select(athena, "SELECT user, page, ms FROM clicks WHERE dt = '2024-02-01'") == [["u7", "/new", "1"]]
+
+
+def test_alter_table_set_tblproperties_and_add_columns(athena, lake):
+    run(athena, "ALTER TABLE customers SET TBLPROPERTIES ('owner_team' = 'data')")
+    assert "owner_team\tdata" in lines(athena, "SHOW TBLPROPERTIES customers")
+    run(athena, "ALTER TABLE customers ADD COLUMNS (vip boolean COMMENT 'added later')")
+    columns = lake("glue").get_table(DatabaseName="shop", Name="customers")["Table"]["StorageDescriptor"]["Columns"]
+    assert columns[-1] == {"Name": "vip", "Type": "boolean", "Comment": "added later"}
+    assert select(athena, "SELECT id, vip FROM customers WHERE id = 1") == [["1", None]]
 
 
 # --- views ------------------------------------------------------------------------------------
@@ -448,8 +507,18 @@ def test_show_and_describe_statements_return_text_without_a_header(athena, lake)
     assert "PARTITIONED BY ( \n  `dt` string)" in create and "LOCATION\n  's3://lake/clicks/'" in create
     assert "'skip.header.line.count'='1'" in create
     execution = run(athena, "SHOW TABLES")
-    assert execution["StatementType"] == "UTILITY"
-    assert execution["ResultConfiguration"]["OutputLocation"].endswith(".txt")
+    qid = execution["QueryExecutionId"]
+    assert (execution["StatementType"], execution["SubstatementType"]) == ("UTILITY", "SHOW_TABLES")
+    assert execution["ResultConfiguration"]["OutputLocation"] == f"{OUTPUT}{qid}.txt"
+    body = lake("s3").get_object(Bucket=RESULTS, Key=f"queries/{qid}.txt")["Body"].read()
+    assert body == b"clicks\ncustomers\nevents\norders"   # one line per row, no header, no final newline
+    assert athena.get_query_results(QueryExecutionId=qid)["UpdateCount"] == 0
+
+
+def test_statement_type_is_known_even_when_the_statement_fails(athena):
+    assert fail(athena, "DROP TABLE nothere")["StatementType"] == "DDL"
+    assert fail(athena, "SHOW COLUMNS IN nothere")["StatementType"] == "UTILITY"
+    assert fail(athena, "SELECT * FROM nothere")["StatementType"] == "DML"
 
 
 def test_drop_table_removes_it_from_glue_and_keeps_the_data(athena, lake):
@@ -492,6 +561,11 @@ def test_query_without_any_output_location_is_an_invalid_request(athena):
         athena.start_query_execution(QueryString="SELECT 1", WorkGroup="nope",
                                      ResultConfiguration={"OutputLocation": OUTPUT})
     assert err.value.response["Error"]["Code"] == "InvalidRequestException"
+    for location, message in [("s3://no-such-bucket/x/", "Unable to verify/create output bucket no-such-bucket"),
+                              ("results/", "outputLocation is not a valid S3 path.")]:
+        with pytest.raises(ClientError) as err:
+            athena.start_query_execution(QueryString="SELECT 1", ResultConfiguration={"OutputLocation": location})
+        assert err.value.response["Error"]["Message"] == message
     assert select(athena, "SELECT 2") == [["2"]]   # the endpoint still answers
 
 
@@ -508,12 +582,22 @@ def test_succeeded_query_writes_result_csv_and_metadata(athena, lake):
     assert meta["ContentLength"] > 0
 
 
-def test_failed_query_writes_no_result_file(athena, lake):
+def test_failed_query_writes_no_result_file_and_has_no_results(athena, lake):
     qid = fail(athena, "SELECT nope FROM customers")["QueryExecutionId"]
     assert keys_of(lake("s3"), RESULTS, f"queries/{qid}") == []
     with pytest.raises(ClientError) as err:
         athena.get_query_results(QueryExecutionId=qid)
     assert err.value.response["Error"]["Code"] == "InvalidRequestException"
+    assert err.value.response["Error"]["Message"] == "Query did not finish successfully. Final query state: FAILED"
+    assert err.value.response["AthenaErrorCode"] == "INVALID_QUERY_EXECUTION_STATE"
+
+
+def test_failed_hive_ddl_leaves_its_reason_in_the_text_file(athena, lake):
+    execution = fail(athena, "DROP TABLE nothere")
+    qid, reason = execution["QueryExecutionId"], execution["Status"]["StateChangeReason"]
+    assert reason == "FAILED: SemanticException [Error 10001]: Table not found shop.nothere"
+    assert lake("s3").get_object(Bucket=RESULTS, Key=f"queries/{qid}.txt")["Body"].read() == reason.encode()
+    assert athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"] == []
 
 
 # --- results: paging and types ----------------------------------------------------------------
@@ -531,7 +615,10 @@ def test_get_query_results_pages_with_the_header_only_on_the_first_page(athena):
     assert [int(r[0]) for r in result_rows(athena, qid)[1:]] == list(range(1, 2501))
     with pytest.raises(ClientError) as err:
         athena.get_query_results(QueryExecutionId=qid, MaxResults=1001)
-    assert err.value.response["Error"]["Code"] == "InvalidRequestException"
+    assert err.value.response["Error"]["Message"] == "MaxResults is more than maximum allowed length 1000"
+    with pytest.raises(ClientError) as err:
+        athena.get_query_results(QueryExecutionId=qid, NextToken="bogus")
+    assert err.value.response["AthenaErrorCode"] == "INVALID_INPUT"
 
 
 def test_column_info_carries_athena_types(athena):
@@ -625,9 +712,11 @@ def test_states_move_to_running_and_stop_cancels_a_slow_query(athena):
     assert execution["Status"]["State"] == "CANCELLED"
     assert time.time() - t0 < 10
     assert "CompletionDateTime" in execution["Status"]
+    assert execution["Status"]["StateChangeReason"] == "Query cancelled by user"
     with pytest.raises(ClientError) as err:
         athena.get_query_results(QueryExecutionId=qid)
-    assert err.value.response["Error"]["Code"] == "InvalidRequestException"
+    assert (err.value.response["Error"]["Message"], err.value.response["AthenaErrorCode"]) == (
+        "Could not find results", "RESULT_NOT_FOUND")
     assert select(athena, "SELECT 'still here'") == [["still here"]]
 
 
@@ -671,6 +760,8 @@ def test_list_query_executions_is_newest_first_per_workgroup(athena):
     with pytest.raises(ClientError) as err:
         athena.get_query_execution(QueryExecutionId="no-such-query")
     assert err.value.response["Error"]["Code"] == "InvalidRequestException"
+    assert err.value.response["Error"]["Message"] == "QueryExecution no-such-query was not found"
+    assert err.value.response["AthenaErrorCode"] == "QUERY_EXECUTION_NOT_FOUND"
 
 
 # --- error shapes -----------------------------------------------------------------------------
@@ -683,6 +774,7 @@ def test_list_query_executions_is_newest_first_per_workgroup(athena):
      "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.shop.missing_table' does not exist", 2, 1110),
     ("SELECT * FROM nodb.customers",
      "SCHEMA_NOT_FOUND: line 1:15: Schema 'nodb' does not exist", 2, 1301),
+    ("SELECT order_id / 0 FROM orders", "DIVISION_BY_ZERO: Division by zero", 2, 1001),
     ("SELECT nosuchfn(name) FROM customers",
      "FUNCTION_NOT_FOUND: line 1:8: Function 'nosuchfn' not registered", 2, 1303),
 ])

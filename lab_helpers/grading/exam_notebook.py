@@ -1,0 +1,254 @@
+"""A practice exam in a notebook: ipywidgets form with timer, navigation and mark-for-review.
+
+``exam = start_exam("dea-c01")`` draws a domain-weighted form (the same draw as ``labkit exam``)
+and ``exam`` displayed in JupyterLab is the form. Answers are graded in the kernel when the
+learner presses *Finish* or the time runs out; the report (scaled score, pass line, per-domain
+breakdown, review of every missed question) appears under the form and is saved to progress.
+
+Without widgets (nbval, a plain console) the same object works by calls:
+``exam.answer(3, "b")``, ``exam.mark(3)``, ``exam.submit()``.
+"""
+from __future__ import annotations
+
+import html
+import threading
+import time
+
+from .bank import EXAMS, Question
+from .exam import EXAM_QUESTIONS, PASS_SCORE, SCALING_RULE, ExamReport, draw_exam, grade_exam, save_report
+from .quiz import InvalidAnswer, parse_answer
+
+_TICK_SECONDS = 5
+
+
+class PracticeExam:
+    def __init__(self, exam: str, questions: int = EXAM_QUESTIONS, minutes: int = 130, seed: int | None = None,
+                 settings=None):
+        self.draw = draw_exam(exam, questions, seed)
+        self.exam = self.draw.exam
+        self.questions: list[Question] = self.draw.questions
+        self.minutes = minutes
+        self.given: dict[str, object] = {}
+        self.marked: set[int] = set()
+        self.report: ExamReport | None = None
+        self._settings = settings
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+        self._ui = None
+
+    # --- the exam as calls (also what the widgets use) -------------------------------------------
+
+    def _question(self, number: int) -> Question:
+        if not 1 <= number <= len(self.questions):
+            raise IndexError(f"questions are numbered 1 to {len(self.questions)}; got {number}")
+        return self.questions[number - 1]
+
+    def answer(self, number: int, answer) -> None:
+        """Record (or with ``None`` clear) the answer to question ``number`` (1-based)."""
+        q = self._question(number)
+        if self.report is not None:
+            raise RuntimeError("this exam is already submitted; start a new one with start_exam()")
+        if answer is None or answer == [] or answer == {}:
+            self.given.pop(q.id, None)
+            return
+        self.given[q.id] = parse_answer(q, answer)
+
+    def mark(self, number: int, on: bool = True) -> None:
+        self._question(number)
+        (self.marked.add if on else self.marked.discard)(number)
+
+    @property
+    def seconds_left(self) -> float:
+        return max(0.0, self.minutes * 60 - (time.monotonic() - self._started))
+
+    def submit(self, timed_out: bool = False) -> ExamReport:
+        """Grade the form, save it to progress, and return the report (displayed as HTML)."""
+        with self._lock:
+            if self.report is None:
+                self.report = grade_exam(self.exam, self.questions, self.given, seed=self.draw.seed,
+                                         notes=self.draw.notes, timed_out=timed_out)
+                self._save()
+        return self.report
+
+    def _save(self) -> None:
+        from .. import config
+
+        try:
+            save_report(self._settings or config.load(), self.report, "notebook", self.minutes)
+        except Exception as exc:  # progress is a convenience; the report itself must still show
+            print(f"Warning: this exam could not be saved to progress: {exc}")
+
+    # --- display -----------------------------------------------------------------------------------
+
+    def summary(self) -> str:
+        planned = ", ".join(f"domain {d} × {k}" for d, k in self.draw.drawn.items())
+        return (f"{self.exam} practice exam: {len(self.questions)} questions ({planned}), {self.minutes} minutes. "
+                f"Scoring: {SCALING_RULE}.")
+
+    def __repr__(self) -> str:
+        if self.report is not None:
+            return self.report.render_text()
+        return self.summary() + (f"\nAnswered {len(self.given)} of {len(self.questions)}. "
+                                 "Display this object in JupyterLab for the form, or use "
+                                 ".answer(n, ...) and .submit().")
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        from .widgets import widgets_available
+
+        if not widgets_available():
+            print(repr(self))
+            return
+        if self._ui is None:
+            self._ui = _ExamForm(self)
+        display(self._ui.root)
+
+
+def report_html(report: ExamReport) -> str:
+    color = "#1b7f3b" if report.passed else "#b3261e"
+    verdict = "PASS" if report.passed else "FAIL"
+    rows = "".join(
+        f"<tr><td>{d}. {html.escape(v['name'])}</td><td>{v['correct']}/{v['total']}</td>"
+        f"<td><div style='background:#ddd;width:160px'><div style='background:{color};height:10px;"
+        f"width:{int(1.6 * v['percent'])}px'></div></div></td><td>{v['percent']:.0f} %</td></tr>"
+        for d, v in report.domains().items())
+    parts = [f"<h3 style='color:{color}'>{report.score}/1000 — {verdict} (pass mark {PASS_SCORE})</h3>",
+             f"<p>{report.correct} of {report.total} correct, {report.answered} answered"
+             + (", time ran out: submitted automatically" if report.timed_out else "") + ".<br>"
+             f"<small>{html.escape(SCALING_RULE)}. Seed {report.seed}: <code>labkit exam {report.exam.lower()} "
+             f"--seed {report.seed}</code> retakes the same form.</small></p>",
+             f"<table>{rows}</table>"]
+    missed = report.missed()
+    if missed:
+        parts.append(f"<h4>Review: {len(missed)} missed</h4>")
+    for m in missed:
+        why = "".join(f"<li>{html.escape(k)}) {html.escape(t)}</li>" for k, t in m["choice_explanations"].items())
+        parts.append(
+            f"<details><summary>Q{m['number']} <code>{html.escape(m['id'])}</code> · domain {m['domain']}</summary>"
+            f"<p><b>Your answer:</b><br>{_lines(m['your_answer_text'])}</p>"
+            f"<p><b>Right answer:</b><br>{_lines(m['answer_text'])}</p>"
+            f"<p>{html.escape(m['explanation'])}</p><ul>{why}</ul></details>")
+    return "".join(parts)
+
+
+def _lines(text: str) -> str:
+    return "<br>".join(html.escape(line) for line in text.splitlines())
+
+
+class _ExamForm:
+    """The widgets of one PracticeExam: header with timer, one question at a time, navigation."""
+
+    def __init__(self, exam: PracticeExam):
+        import ipywidgets as w
+
+        self.exam, self.w = exam, w
+        self.number = 1
+        self.read = lambda: None
+        self.header = w.HTML()
+        self.question = w.VBox()
+        self.flag = w.ToggleButton(description="Mark for review", icon="flag")
+        self.prev = w.Button(description="◀ Previous")
+        self.next = w.Button(description="Next ▶")
+        self.jump = w.Dropdown(description="Go to", layout=w.Layout(width="220px"))
+        self.finish = w.Button(description="Finish and grade", button_style="danger")
+        self.message = w.HTML()
+        self.result = w.Output()
+        self.prev.on_click(lambda _: self.go(self.number - 1))
+        self.next.on_click(lambda _: self.go(self.number + 1))
+        self.jump.observe(lambda change: self.go(change["new"]) if change["new"] else None, names="value")
+        self.flag.observe(self.on_flag, names="value")
+        self.finish.on_click(lambda _: self.done(timed_out=False))
+        self.root = w.VBox([self.header, self.question,
+                            w.HBox([self.prev, self.next, self.flag, self.jump, self.finish]),
+                            self.message, self.result])
+        self.show()
+        threading.Thread(target=self.tick, daemon=True).start()
+
+    def save_current(self) -> None:
+        try:
+            self.exam.answer(self.number, self.read())
+            self.message.value = ""
+        except InvalidAnswer as exc:
+            self.message.value = f"<span style='color:#b3261e'>Q{self.number} not saved: {html.escape(str(exc))}</span>"
+        except RuntimeError:
+            pass
+
+    def go(self, number: int) -> None:
+        if self.exam.report is not None or not 1 <= number <= len(self.exam.questions) or number == self.number:
+            return
+        self.save_current()
+        self.number = number
+        self.show()
+
+    def on_flag(self, change) -> None:
+        self.exam.mark(self.number, change["new"])
+        self.refresh_jump()
+
+    def refresh_jump(self) -> None:
+        options = []
+        for n, q in enumerate(self.exam.questions, 1):
+            state = ("✓" if q.id in self.exam.given else "·") + (" ⚑" if n in self.exam.marked else "")
+            options.append((f"Q{n} {state}", n))
+        self.jump.unobserve_all("value")
+        self.jump.options = options
+        self.jump.value = self.number
+        self.jump.observe(lambda change: self.go(change["new"]) if change["new"] else None, names="value")
+
+    def render_header(self) -> None:
+        left = int(self.exam.seconds_left)
+        q = self.exam.questions[self.number - 1]
+        name = EXAMS[self.exam.exam][q.domain][0]
+        self.header.value = (
+            f"<b>{self.exam.exam}</b> · question {self.number} of {len(self.exam.questions)} · "
+            f"answered {len(self.exam.given)} · marked {len(self.exam.marked)} · "
+            f"<b>{left // 3600:d}:{left % 3600 // 60:02d}:{left % 60:02d}</b> left"
+            f"<br><small style='color:#666'>domain {q.domain}: {html.escape(name)} · {q.type}</small>")
+
+    def show(self) -> None:
+        from .widgets import answer_inputs
+
+        q = self.exam.questions[self.number - 1]
+        body, self.read = answer_inputs(q, self.exam.given.get(q.id))
+        prompt = self.w.HTML(f"<div style='margin:6px 0;white-space:pre-wrap'>{html.escape(q.prompt)}</div>")
+        self.question.children = [prompt, *body]
+        self.flag.unobserve_all("value")
+        self.flag.value = self.number in self.exam.marked
+        self.flag.observe(self.on_flag, names="value")
+        self.refresh_jump()
+        self.render_header()
+
+    def tick(self) -> None:
+        while self.exam.report is None:
+            time.sleep(_TICK_SECONDS)
+            if self.exam.report is not None:
+                return
+            if self.exam.seconds_left <= 0:
+                self.done(timed_out=True)
+                return
+            self.render_header()
+
+    def done(self, timed_out: bool) -> None:
+        if self.exam.report is not None:
+            return
+        self.save_current()
+        open_ = [n for n, q in enumerate(self.exam.questions, 1) if q.id not in self.exam.given]
+        report = self.exam.submit(timed_out=timed_out)
+        for button in (self.prev, self.next, self.flag, self.jump, self.finish):
+            button.disabled = True
+        self.message.value = (f"<i>{len(open_)} question(s) were unanswered.</i>" if open_ else "")
+        self.result.clear_output()
+        with self.result:
+            from IPython.display import HTML, display
+
+            display(HTML(report_html(report)))
+
+
+def start_exam(exam: str = "dea-c01", questions: int = EXAM_QUESTIONS, minutes: int = 130,
+               seed: int | None = None) -> PracticeExam:
+    """Draw a practice exam form; display the returned object to take it."""
+    practice = PracticeExam(exam, questions, minutes, seed)
+    print(practice.summary())
+    for note in practice.draw.notes:
+        print(f"note: {note}")
+    return practice
