@@ -16,9 +16,11 @@ VIEW = "student_pageviews"
 def workgroup(ctx) -> list[Part]:
     athena = ctx.client("athena")
     try:
-        wg = athena.get_work_group(WorkGroup=WORKGROUP)["WorkGroup"]
+        wg = athena.get_work_group(WorkGroup=WORKGROUP).get("WorkGroup")  # moto answers {} when missing
     except ClientError:
-        return [Part(False, f"no workgroup {WORKGROUP}", "Create it with athena.create_work_group (step 1).", 2)]
+        wg = None
+    if not wg:
+        return [Part(False, f"no workgroup {WORKGROUP}", "Create it with athena.create_work_group (step 1).", 3)]
     conf = wg.get("Configuration", {})
     location = conf.get("ResultConfiguration", {}).get("OutputLocation", "")
     want = f"s3://{ctx.buckets['results']}/"
