@@ -1,4 +1,4 @@
-"""Benchmark: Lambda Invoke latency of a trivial handler, and the full 153-object raw-zone load.
+"""Benchmark: Lambda Invoke latency of a trivial handler (warm and cold), and the 153-object load.
 
 Run: .venv/bin/python benchmarks/bench_lambda.py [--invokes 100] [--runs 3]
 Everything goes through boto3 to a fresh in-thread endpoint per measurement.
@@ -46,8 +46,9 @@ def _percentile(values, q):
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def invoke_latency(invokes: int, warmup: int = 5) -> dict:
-    """Round-trip time of boto3 invoke() for `def handler(event, context): return 1`."""
+def invoke_latency(invokes: int, warmup: int = 5, colds: int = 5) -> dict:
+    """Round-trip time of boto3 invoke() for `def handler(event, context): return 1`: warm (an
+    idle execution environment is reused) and cold (a configuration change forces a new one)."""
     ep = _endpoint()
     try:
         s = _session()
@@ -66,8 +67,16 @@ def invoke_latency(invokes: int, warmup: int = 5) -> dict:
             resp = lam.invoke(FunctionName="trivial")
             resp["Payload"].read()
             times.append((time.perf_counter() - t0) * 1000)
+        cold = []
+        for n in range(colds):
+            lam.update_function_configuration(FunctionName="trivial", Environment={"Variables": {"RUN": str(n)}})
+            t0 = time.perf_counter()
+            lam.invoke(FunctionName="trivial")["Payload"].read()
+            cold.append((time.perf_counter() - t0) * 1000)
         return {"invokes": invokes, "median_ms": round(statistics.median(times), 1),
-                "p95_ms": round(_percentile(times, 0.95), 1), "min_ms": round(min(times), 1)}
+                "p95_ms": round(_percentile(times, 0.95), 1), "min_ms": round(min(times), 1),
+                "cold_invokes": colds, "cold_median_ms": round(statistics.median(cold), 1),
+                "cold_max_ms": round(max(cold), 1)}
     finally:
         ep.stop()
 
@@ -114,15 +123,17 @@ def main():
     result["trivial_invoke"] = invoke_latency(max(args.invokes, 50))
     loads = [full_load() for _ in range(args.runs)]
     result["full_load"] = {"runs": loads,
-                           "median_s": statistics.median(r["all_153_objects_s"] for r in loads),
-                           "loader_invoke_median_s": statistics.median(r["loader_invoke_s"] for r in loads)}
+                           "median_s": round(statistics.median(r["all_153_objects_s"] for r in loads), 2),
+                           "loader_invoke_median_s": round(statistics.median(r["loader_invoke_s"] for r in loads), 2)}
     print(json.dumps(result, indent=2))
     m, t, f = result["machine"], result["trivial_invoke"], result["full_load"]
     print(f"\nMachine: {m['platform']}, {m['cpus']} CPUs, Python {m['python']}\n")
     print("| what | median | p95 |")
     print("|---|---|---|")
-    print(f"| trivial handler, boto3 `invoke` round trip ({t['invokes']} calls after warm-up) | "
+    print(f"| trivial handler, boto3 `invoke` round trip, warm ({t['invokes']} calls after warm-up) | "
           f"{t['median_ms']} ms | {t['p95_ms']} ms |")
+    print(f"| trivial handler, cold start after a configuration change ({t['cold_invokes']} calls) | "
+          f"{t['cold_median_ms']} ms | max {t['cold_max_ms']} ms |")
     print(f"| loader `dataedu-fetch-demo-data` (starts 153 async copies) | {f['loader_invoke_median_s']} s | |")
     print(f"| full load: invoke until 153 objects are in the raw zone ({len(loads)} runs) | {f['median_s']} s | |")
 

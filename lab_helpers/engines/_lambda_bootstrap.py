@@ -1,9 +1,13 @@
-"""Child process of the local Lambda runtime: import the handler, run one event, report back."""
-# Started by lambda_runtime.py as `python -S -P -u -X utf8 _lambda_bootstrap.py <work dir>` with a
-# clean environment and cwd = the unpacked code. stdout/stderr are the function's log; the outcome
-# goes to files in <work dir> (init.json, then payload + result.json). Behaviour copies AWS's
-# Python runtime interface client (github.com/aws/aws-lambda-python-runtime-interface-client,
-# awslambdaric/bootstrap.py): error texts, error payload shape, log format, marshalling.
+"""Child process of the local Lambda runtime: one execution environment (init once, then serve)."""
+# Started by lambda_runtime.py as `python -S -P -u -X utf8 _lambda_bootstrap.py` with a clean
+# environment and cwd = the unpacked code. Protocol (JSON lines): the parent writes one invocation
+# per line on stdin; this process answers on stdout with {"type": "init", ...} once, then one
+# {"type": "result", ...} per invocation. Both pipes are moved to private descriptors at start, so
+# the handler's stdout/stderr (fd 1 and 2) are the function's log: first the init log (stderr as
+# given by the parent), then the file named by each invocation. EOF on stdin ends the process.
+# Behaviour copies AWS's Python runtime interface client
+# (github.com/aws/aws-lambda-python-runtime-interface-client, awslambdaric/bootstrap.py): error
+# texts, error payload shape, log format, marshalling.
 # Standard library only: neither the kit nor site-packages are on sys.path here.
 import os
 import sys
@@ -16,6 +20,7 @@ import decimal  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
+import base64  # noqa: E402
 import math  # noqa: E402
 import site  # noqa: E402  (-S skipped it; imported only for the exit()/quit() builtins)
 import time  # noqa: E402
@@ -27,7 +32,6 @@ except ImportError:  # Windows
     resource = None
 
 site.setquit()
-WORK = sys.argv[1]
 _REQUEST_ID = None
 _NBSP = "\u00a0"  # AWS indents traceback lines in the log with NO-BREAK SPACEs
 _LAMBDA_WARNING = (
@@ -237,53 +241,43 @@ def _maxrss_kb():
     return rss // 1024 if sys.platform == "darwin" else rss  # macOS reports bytes
 
 
-def _log_size():
+def _take_control_pipes():
+    """Keep the parent's pipes for the protocol; the handler's fd 0 reads nothing, fd 1 is the log."""
+    # os.dup gives non-inheritable descriptors: processes the handler starts cannot hold them.
+    control_in = os.fdopen(os.dup(0), "rb")
+    control_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)  # stdout and stderr share the log, as the init log the parent opened
+    return control_in, control_out
+
+
+def _redirect_log(path):
     sys.stdout.flush()
     sys.stderr.flush()
-    try:
-        return os.fstat(1).st_size
-    except OSError:
-        return 0
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
-def _write(name, data):
-    """Write atomically: the parent treats a file's presence as 'this step is done'."""
-    path = os.path.join(WORK, name)
-    with open(path + ".tmp", "wb") as f:
-        f.write(data if isinstance(data, bytes) else json.dumps(data).encode())
-    os.replace(path + ".tmp", path)
+def _send(control_out, message):
+    sys.stdout.flush()
+    sys.stderr.flush()
+    control_out.write(json.dumps(message).encode() + b"\n")
 
 
 def _finish(code):
     sys.stdout.flush()
     sys.stderr.flush()
-    # Like AWS, do not wait for non-daemon threads or atexit hooks once the response is in.
+    # Like AWS, do not wait for non-daemon threads or atexit hooks once the environment ends.
     os._exit(code)
 
 
-def main():
+def invoke(handler, inv):
+    """Run one invocation; returns (payload bytes, error dict or None, duration in ms)."""
     global _REQUEST_ID
-    setup_logging()
-    try:
-        handler = load_handler(os.environ.get("_HANDLER", ""))
-    except Exception as e:
-        # An init error: AWS reports it without a request id, then discards the environment.
-        if isinstance(e, Fault):
-            error = make_error(e.msg, e.error_type, e.trace, "")
-        else:
-            error = exception_error(sys.exc_info(), "")
-        logging.warning(_LAMBDA_WARNING)
-        log_error(error)
-        _write("init.json", {"ok": False, "log_offset": 0, "maxrss_kb": _maxrss_kb()})
-        _write("payload", to_json(error))
-        _write("result.json", {"error": error, "init_error": True, "maxrss_kb": _maxrss_kb()})
-        _finish(1)
-
-    started = time.time()  # the parent starts the function's timeout from this same instant
-    _write("init.json", {"ok": True, "t": started, "log_offset": _log_size(),
-                         "maxrss_kb": _maxrss_kb()})
-    with open(os.path.join(WORK, "invoke.json"), encoding="utf-8") as f:
-        inv = json.load(f)
     _REQUEST_ID = inv["request_id"]
     os.environ["_X_AMZN_TRACE_ID"] = inv["trace_id"]
     clock = time.monotonic()
@@ -296,8 +290,7 @@ def main():
             except ValueError as e:
                 raise Fault("Runtime.LambdaContextUnmarshalError",
                             f"Unable to parse Client Context JSON: {e}")
-        context = LambdaContext(_REQUEST_ID, client_context,
-                                int(started * 1000 + inv["timeout"] * 1000),
+        context = LambdaContext(_REQUEST_ID, client_context, int(inv["deadline"] * 1000),
                                 inv["invoked_function_arn"])
         payload = marshal(handler(json.loads(inv["event"]), context))
     except Fault as e:
@@ -307,12 +300,35 @@ def main():
     if error is not None:
         log_error(error)
         payload = to_json(error)
-    duration_ms = (time.monotonic() - clock) * 1000
-    sys.stdout.flush()
-    sys.stderr.flush()
-    _write("payload", payload)
-    _write("result.json", {"error": error, "duration_ms": duration_ms, "maxrss_kb": _maxrss_kb()})
-    _finish(0)
+    return payload, error, (time.monotonic() - clock) * 1000
+
+
+def main():
+    control_in, control_out = _take_control_pipes()
+    setup_logging()
+    try:
+        handler = load_handler(os.environ.get("_HANDLER", ""))
+    except Exception as e:
+        # An init error: AWS reports it without a request id, then discards the environment.
+        if isinstance(e, Fault):
+            error = make_error(e.msg, e.error_type, e.trace, "")
+        else:
+            error = exception_error(sys.exc_info(), "")
+        logging.warning(_LAMBDA_WARNING)
+        log_error(error)
+        _send(control_out, {"type": "init", "ok": False, "error": error,
+                            "payload": base64.b64encode(to_json(error)).decode(),
+                            "maxrss_kb": _maxrss_kb()})
+        _finish(1)
+    _send(control_out, {"type": "init", "ok": True, "t": time.time(), "maxrss_kb": _maxrss_kb()})
+    for line in control_in:  # one invocation at a time, as in a Lambda execution environment
+        inv = json.loads(line)
+        _redirect_log(inv["log"])
+        payload, error, duration_ms = invoke(handler, inv)
+        _send(control_out, {"type": "result", "error": error, "duration_ms": duration_ms,
+                            "payload": base64.b64encode(payload).decode(),
+                            "maxrss_kb": _maxrss_kb()})
+    _finish(0)  # the parent closed the pipe: this environment is shut down
 
 
 if __name__ == "__main__":

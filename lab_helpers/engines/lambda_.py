@@ -1,4 +1,4 @@
-"""lambda_: Lambda ``Invoke`` on the local endpoint, running Python handlers in a subprocess.
+"""lambda_: Lambda ``Invoke`` on the local endpoint, running Python handlers in warm local processes.
 
 moto stores functions but cannot run them without Docker. This engine takes the function's
 zip and configuration from moto, assumes the function's execution role with STS on the
@@ -8,7 +8,11 @@ CloudWatch Logs group ``/aws/lambda/<name>``.
 
 Emulated: RequestResponse (result, ``X-Amz-Function-Error: Unhandled`` with
 errorMessage/errorType/stackTrace, ``LogType=Tail``), Event (202 at once, runs on a worker
-pool), DryRun (validation only), timeouts, function environment and Lambda variables.
+pool), DryRun (validation only), timeouts, function environment and Lambda variables, warm
+execution environments (see lambda_runtime). As on AWS, an environment keeps the role
+credentials it started with: one role session per function is reused until it nears expiry
+(or the endpoint's STS no longer knows it, after a moto reset), then a new session starts new
+environments. Endpoint stop and ``POST /_labkit/reset`` end every environment process.
 
 LIMITATIONS: Python zip functions only (other runtimes and images answer with a clear
 error); asynchronous invocations are not retried on error and have no destinations or DLQ;
@@ -20,6 +24,7 @@ import base64
 import concurrent.futures
 import json
 import logging
+import threading
 import time
 import uuid
 
@@ -30,18 +35,22 @@ from .lambda_runtime import FunctionSpec, InvalidRequestContent, LambdaRuntime, 
 log = logging.getLogger("labkit.lambda")
 ASYNC_WORKERS = 8
 TAIL_BYTES = 4096
+CREDENTIALS_MARGIN_S = 300  # start a new role session (and environments) this long before expiry
 
 
 class _State:
-    """The runtime and the async worker pool, created on first use, dropped on reset."""
+    """The runtime, the async worker pool and role sessions: created on first use, dropped on reset."""
 
     def __init__(self, cache_dir: str):
         self.runtime = LambdaRuntime(cache_dir)
         self.pool = concurrent.futures.ThreadPoolExecutor(ASYNC_WORKERS, thread_name_prefix="lambda-async")
+        self.sessions: dict[tuple, tuple[dict[str, str], float]] = {}  # (region, role, fn) -> env, expiry
+        self.log_streams: set[tuple] = set()  # (region, group, stream) known to exist
+        self.lock = threading.Lock()
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
-        self.runtime.reset()
+        self.runtime.close()  # kills every execution environment process
 
 
 def _state(ctx) -> _State:
@@ -63,13 +72,34 @@ def _spec(request, ctx) -> tuple[FunctionSpec, str]:
 
 
 def _role_env(ctx, role_arn: str, function_name: str, region: str) -> dict[str, str]:
+    """The function's role credentials, as one session per function: a warm environment is
+    reused only with the credentials it started with, so they must not change per invocation."""
+    state, key = _state(ctx), (region, role_arn, function_name)
+    with state.lock:
+        cached = state.sessions.get(key)
+    if cached is not None:
+        env, expires = cached
+        known = moto_adapter.principal_for_access_key(env["AWS_ACCESS_KEY_ID"]).kind == "assumed-role"
+        if known and expires - time.time() > CREDENTIALS_MARGIN_S:
+            return env
     creds = ctx.client("sts", region).assume_role(RoleArn=role_arn, RoleSessionName=function_name)["Credentials"]
-    return {"AWS_ACCESS_KEY_ID": creds["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": creds["SessionToken"], "AWS_ENDPOINT_URL": ctx.endpoint_url}
+    env = {"AWS_ACCESS_KEY_ID": creds["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+           "AWS_SESSION_TOKEN": creds["SessionToken"], "AWS_ENDPOINT_URL": ctx.endpoint_url}
+    with state.lock:
+        state.sessions[key] = (env, creds["Expiration"].timestamp())
+    return env
 
 
 def _write_logs(ctx, region: str, group: str, stream: str, text: str) -> None:
-    logs = ctx.client("logs", region)
+    logs, state = ctx.client("logs", region), _state(ctx)
+    now = int(time.time() * 1000)
+    events = [{"timestamp": now, "message": line} for line in text.rstrip("\n").split("\n") if line.strip()]
+    if (region, group, stream) in state.log_streams:  # a warm environment's stream: write at once
+        try:
+            _put_log_events(logs, group, stream, events)
+            return
+        except logs.exceptions.ResourceNotFoundException:  # deleted meanwhile: create it again
+            pass
     try:
         logs.create_log_group(logGroupName=group)
     except logs.exceptions.ResourceAlreadyExistsException:
@@ -78,8 +108,12 @@ def _write_logs(ctx, region: str, group: str, stream: str, text: str) -> None:
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
     except logs.exceptions.ResourceAlreadyExistsException:
         pass
-    now = int(time.time() * 1000)
-    events = [{"timestamp": now, "message": line} for line in text.rstrip("\n").split("\n") if line.strip()]
+    with state.lock:
+        state.log_streams.add((region, group, stream))
+    _put_log_events(logs, group, stream, events)
+
+
+def _put_log_events(logs, group: str, stream: str, events: list[dict]) -> None:
     for i in range(0, len(events), 1000):
         logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[i:i + 1000])
 

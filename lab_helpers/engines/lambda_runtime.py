@@ -1,30 +1,41 @@
-"""Local Lambda runtime: run a Python .zip function's handler in a child process, as AWS would.
+"""Local Lambda runtime: run Python .zip functions in warm execution environments, as AWS would.
 
 Emulated (texts and shapes follow AWS's Python runtime client, awslambdaric, and the platform):
 - the code zip is unpacked once per CodeSha256 into ``<cache_dir>/<sha256 hex>/`` (atomic rename,
   safe across threads and processes); it is the child's cwd and first ``sys.path`` entry;
-- one child process per invocation with only the function's variables, the standard Lambda
-  variables and the caller's ``extra_env``: never the parent's AWS_* variables or ~/.aws; boto3
+- execution environments are child processes: a cold start spawns one, which imports the handler
+  module once (init) and then serves invocations one at a time over its stdin/stdout pipes (JSON
+  lines, see _lambda_bootstrap.py). A later invocation of the same configuration (code, handler,
+  settings, variables) with the same ``extra_env`` reuses an idle one, so module-level state,
+  the cwd and /tmp files survive between warm invocations, as on AWS. Overlapping invocations get
+  environments of their own; at most ``max_idle_per_config`` (8) idle ones are kept per
+  configuration; idle ones end after ``idle_ttl`` (5 min), on ``reset()``/``close()``, when the
+  runtime is garbage collected and at interpreter exit. A new configuration (UpdateFunctionCode
+  or -Configuration) or other credentials never reach an old environment: the function's idle
+  environments of the old one are ended;
+- each environment sees only the function's variables, the standard Lambda variables and the
+  caller's ``extra_env`` of its cold start: never the parent's AWS_* variables or ~/.aws; boto3
   and its dependencies are importable (Lambda ships them), other kit packages and the kit are not;
 - ``context`` as on AWS; results marshalled like awslambdaric (None → null, Decimal → number,
   bytes as-is, else ``Runtime.MarshalError``); exceptions and init errors (ImportModuleError,
   HandlerNotFound, MalformedHandlerName, UserCodeSyntaxError) as ``errorMessage/errorType/
   requestId/stackTrace`` plus the ``[ERROR]`` log block; ``Sandbox.Timedout`` (the process group
-  is killed); ``Runtime.ExitError`` when the process exits or crashes;
+  is killed and the environment discarded); ``Runtime.ExitError`` when the process exits or
+  crashes (discarded too); a handled error keeps the environment, as on AWS;
 - the log: init output (cold starts only), START, stdout/stderr and ``logging`` in AWS's format,
-  END, REPORT with ``Init Duration`` on cold starts. Execution environments are modelled: one is
-  reused (same log stream, warm) by a later invocation of the same configuration unless it timed
-  out, crashed or failed to initialise; overlapping invocations get environments of their own.
+  END, REPORT with ``Init Duration`` on cold starts; one log stream per environment.
 
 LIMITATIONS:
 - All runtimes python3.8 … python3.13 run on the kit's own interpreter (``sys.executable``).
-- Each invocation is a fresh process, so module-level state and /tmp files do NOT survive between
-  "warm" invocations as on AWS; init code runs every time (not counted in Duration).
+- Idle environments are not frozen: threads and processes the handler leaves behind keep running
+  between invocations (AWS freezes them); their output goes to the log of the invocation that
+  last ran, or is lost when it comes after that invocation was reported. No SnapStart, no
+  provisioned concurrency; idle environments end after a fixed time, not AWS's (unpublished) one.
 - Init errors are logged once between START and END (AWS logs them before START with INIT_REPORT
   lines and retries init); no INIT_START/INIT_REPORT lines; LoggingConfig JSON format not emulated.
-- Memory size is reported, not enforced (no OOM); Max Memory Used is the child's peak RSS. No
-  payload or /tmp size limits; the code dir is writable; /tmp is the host's.
-- Environments are never reclaimed for idleness while the LambdaRuntime object lives.
+- Memory size is reported, not enforced (no OOM); Max Memory Used is the environment's peak RSS
+  so far. No payload or /tmp size limits; the code dir is writable; /tmp is the host's, shared by
+  every environment (on AWS each has its own).
 - Python .zip functions only: other runtimes and container images raise UnsupportedFunction.
 """
 from __future__ import annotations
@@ -37,6 +48,7 @@ import io
 import json
 import math
 import os
+import queue
 import re
 import secrets
 import shutil
@@ -47,11 +59,14 @@ import tempfile
 import threading
 import time
 import uuid
+import weakref
 import zipfile
 from dataclasses import dataclass, field
 
 SUPPORTED_RUNTIMES = tuple(f"python3.{minor}" for minor in range(8, 14))
 INIT_LIMIT_S = 10.0  # AWS's init phase limit; a longer init continues into the invoke phase
+IDLE_TTL_S = 300.0  # idle environments end after this; AWS keeps them for minutes (unpublished)
+MAX_IDLE_PER_CONFIG = 8  # the async worker pool of lambda_.py runs 8 at a time
 # What AWS's Python runtimes ship besides the standard library: the AWS SDK and its dependencies.
 _SDK_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six",
                       "urllib3")
@@ -107,9 +122,11 @@ class InvalidRequestContent(ValueError):
 
 @dataclass
 class _Outcome:
-    spawned: float
+    spawned: float  # the process start (cold) or the moment the invocation was sent (warm)
+    cold: bool
+    init: dict | None = None  # the environment's init message (cold starts only)
+    init_log: bytes = b""
     log: bytes = b""
-    init: dict | None = None
     result: dict | None = None
     payload: bytes = b""
     returncode: int | None = None
@@ -119,12 +136,23 @@ class _Outcome:
 
 
 class LambdaRuntime:
-    def __init__(self, cache_dir: str):
+    """Execution environments for Python .zip functions: warm processes kept per configuration."""
+
+    def __init__(self, cache_dir: str, *, idle_ttl: float = IDLE_TTL_S,
+                 max_idle_per_config: int = MAX_IDLE_PER_CONFIG):
         self.cache_dir = os.path.abspath(cache_dir)
         os.makedirs(os.path.join(self.cache_dir, ".work"), exist_ok=True)
+        self.idle_ttl = idle_ttl
+        self.max_idle_per_config = max_idle_per_config
         self._lock = threading.Lock()
-        self._idle: dict[tuple, list[str]] = {}  # config -> log streams of warm environments
+        self._idle: dict[tuple, list[_Environment]] = {}  # config -> idle environments, oldest first
+        self._live: set[_Environment] = set()  # every running environment, busy or idle
+        self._generation = 0  # bumped by reset(): busy environments of older ones are not kept
         self._site: str | None = None
+        self._reaper: threading.Thread | None = None
+        self._stop_reaper = threading.Event()
+        # No process may outlive the runtime: they are killed on garbage collection and at exit.
+        weakref.finalize(self, _kill_all, self._live, self._stop_reaper)
 
     def validate(self, spec: FunctionSpec) -> None:
         """Raise UnsupportedFunction if the local target cannot run this function."""
@@ -140,9 +168,26 @@ class LambdaRuntime:
                 f"{SUPPORTED_RUNTIMES[0]} … {SUPPORTED_RUNTIMES[-1]}). {_RUN_ON_AWS}")
 
     def reset(self) -> None:
-        """Forget warm environments: the next invocation of every function is a cold start."""
+        """End every execution environment, idle or busy: the next invocation is a cold start.
+
+        The process trees are killed; an invocation still running ends as Runtime.ExitError."""
         with self._lock:
-            self._idle.clear()
+            self._generation += 1
+            doomed = list(self._live)
+            self._live.clear()
+            self._idle = {}
+        for environment in doomed:
+            environment.close()
+
+    def close(self) -> None:
+        """reset() and stop the idle reaper (a later invoke() starts them again)."""
+        self._stop_reaper.set()
+        self.reset()
+
+    def environments(self) -> list[int]:
+        """Process ids of the running execution environments, busy and idle."""
+        with self._lock:
+            return sorted(e.proc.pid for e in self._live)
 
     def invoke(self, spec: FunctionSpec, event: bytes, *, request_id: str | None = None,
                extra_env: dict[str, str] | None = None,
@@ -152,31 +197,108 @@ class LambdaRuntime:
         code_dir = self._code_dir(spec)
         request_id = request_id or str(uuid.uuid4())
         key = _sandbox_key(spec)
-        with self._lock:
-            idle = self._idle.get(key)
-            stream = idle.pop() if idle else None
-        cold = stream is None
-        if cold:  # a new execution environment, with its own log stream
+        # Variables, credentials included, are fixed when an environment starts, as on AWS: an
+        # idle environment is reused only for the same configuration and the same extra_env.
+        extra = {str(k): str(v) for k, v in (extra_env or {}).items()}
+        environment, stale, generation = self._take_idle(key, extra)
+        for old in stale:
+            old.close()
+        if environment is None:  # a cold start: a new execution environment with its own log stream
             stream = time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{spec.version}]{uuid.uuid4().hex}"
-        env = self._child_env(spec, code_dir, stream, extra_env or {})
-        work = tempfile.mkdtemp(prefix="inv-", dir=os.path.join(self.cache_dir, ".work"))
+            environment = _Environment(key, extra, stream,
+                                       self._child_env(spec, code_dir, stream, extra), code_dir,
+                                       os.path.join(self.cache_dir, ".work"))
+            with self._lock:
+                self._live.add(environment)
+                if generation != self._generation:  # reset() ran meanwhile
+                    self._live.discard(environment)
+                    environment.close()
+        invocation = {"request_id": request_id, "event": event_text,
+                      "invoked_function_arn": _function_arn(spec),
+                      "client_context": _client_context_json(client_context),
+                      "trace_id": _trace_id()}
         try:
-            invocation = {"request_id": request_id, "event": event_text, "timeout": spec.timeout,
-                          "invoked_function_arn": _function_arn(spec),
-                          "client_context": _client_context_json(client_context),
-                          "trace_id": _trace_id()}
-            with open(os.path.join(work, "invoke.json"), "w", encoding="utf-8") as f:
-                json.dump(invocation, f)
-            outcome = _run_child(spec, code_dir, env, work)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        result = _compose(spec, outcome, request_id, stream, cold)
+            outcome = environment.run(spec, invocation)
+        except BaseException:
+            self._discard(environment)
+            raise
+        result = _compose(spec, outcome, request_id, environment.stream)
         healthy = (outcome.result is not None and not outcome.timed_out
                    and not outcome.result.get("init_error"))
         if healthy:  # AWS keeps an environment after handled errors, not after timeouts or crashes
-            with self._lock:
-                self._idle.setdefault(key, []).append(stream)
+            self._release(environment, generation)
+        else:
+            self._discard(environment)
         return result
+
+    # -- the pool of execution environments ----------------------------------------------------
+
+    def _take_idle(self, key: tuple, extra: dict[str, str]):
+        """(an idle environment for key and extra or None, environments to close, generation).
+
+        When none fits, the idle environments of the same function with other code, settings or
+        credentials are obsolete: AWS never routes to them again either."""
+        with self._lock:
+            idle = self._idle.get(key, [])
+            for environment in reversed(idle):  # the most recently used one
+                if environment.extra == extra:
+                    idle.remove(environment)
+                    return environment, [], self._generation
+            stale = []
+            for other in list(self._idle):
+                if _function_identity(other) == _function_identity(key):
+                    stale += self._idle.pop(other)
+            for environment in stale:
+                self._live.discard(environment)
+            return None, stale, self._generation
+
+    def _release(self, environment: _Environment, generation: int) -> None:
+        surplus = None
+        with self._lock:
+            if generation != self._generation or environment not in self._live:
+                surplus = environment  # reset() ran during the invocation
+            else:
+                environment.last_used = time.monotonic()
+                idle = self._idle.setdefault(environment.key, [])
+                idle.append(environment)
+                if len(idle) > self.max_idle_per_config:
+                    surplus = idle.pop(0)  # the least recently used
+                    self._live.discard(surplus)
+                self._start_reaper()
+        if surplus is not None:
+            surplus.close()
+
+    def _discard(self, environment: _Environment) -> None:
+        with self._lock:
+            self._live.discard(environment)
+        environment.close()
+
+    def _start_reaper(self) -> None:  # with self._lock held
+        if self._reaper is not None and self._reaper.is_alive():
+            return
+        self._stop_reaper.clear()
+        self._reaper = threading.Thread(target=_reap_loop, args=(weakref.ref(self), self._stop_reaper),
+                                        name="lambda-reaper", daemon=True)
+        self._reaper.start()
+
+    def _reap_idle(self) -> bool:
+        """Close environments idle for longer than idle_ttl; False when no idle one is left."""
+        cutoff = time.monotonic() - self.idle_ttl
+        expired = []
+        with self._lock:
+            for key in list(self._idle):
+                expired += [e for e in self._idle[key] if e.last_used <= cutoff]
+                self._idle[key] = [e for e in self._idle[key] if e.last_used > cutoff]
+                if not self._idle[key]:
+                    del self._idle[key]
+            for environment in expired:
+                self._live.discard(environment)
+            left = bool(self._idle)
+            if not left:
+                self._reaper = None
+        for environment in expired:
+            environment.close()
+        return left
 
     # -- code and runtime directories --------------------------------------------------------
 
@@ -238,51 +360,164 @@ class LambdaRuntime:
         return env
 
 
-# -- running the child ---------------------------------------------------------------------------
+# -- one execution environment -------------------------------------------------------------------
 
-def _run_child(spec: FunctionSpec, code_dir: str, env: dict[str, str], work: str) -> _Outcome:
-    # -S: no site-packages and no .pth hooks (the kit's editable install is one); -P: the
-    # bootstrap's own folder is not put on sys.path. PYTHONPATH (runtime site) gives boto3.
-    cmd = [sys.executable, "-S", "-P", "-u", "-X", "utf8", _BOOTSTRAP, work]
-    log_path = os.path.join(work, "log")
-    outcome = _Outcome(spawned=time.time())
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            cmd, cwd=code_dir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-            close_fds=True, start_new_session=(os.name == "posix"),
-            creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
-    waiter = threading.Thread(target=proc.wait, daemon=True)  # join() wakes at once on exit
-    waiter.start()
-    deadline = outcome.spawned + INIT_LIMIT_S + spec.timeout
-    while waiter.is_alive():
-        if outcome.init is None:
-            outcome.init = _read_json(os.path.join(work, "init.json"))
-            if outcome.init is not None and outcome.init.get("ok"):
-                deadline = min(deadline, outcome.init["t"] + spec.timeout)
-        remaining = deadline - time.time()
-        if remaining <= 0:
-            outcome.timed_out = True
-            outcome.maxrss_kb = _peak_rss_kb(proc.pid)
-            _kill_tree(proc)
-            waiter.join()
-            break
-        waiter.join(remaining if outcome.init is not None else min(remaining, 0.005))
-    outcome.ended = time.time()
-    _kill_tree(proc)  # background processes the handler left behind
-    outcome.returncode = proc.returncode
-    outcome.init = outcome.init or _read_json(os.path.join(work, "init.json"))
-    outcome.result = _read_json(os.path.join(work, "result.json"))
-    if outcome.result is not None:
-        outcome.timed_out = False  # the response was in before the kill
-        outcome.maxrss_kb = outcome.result.get("maxrss_kb", 0)
-        if os.path.exists(os.path.join(work, "payload")):
-            with open(os.path.join(work, "payload"), "rb") as f:
-                outcome.payload = f.read()
-    elif not outcome.maxrss_kb and outcome.init:
-        outcome.maxrss_kb = outcome.init.get("maxrss_kb", 0)
-    with open(log_path, "rb") as f:
-        outcome.log = f.read()
-    return outcome
+_TIMEOUT = object()
+
+
+class _Environment:
+    """A child process that imported the handler once and serves one invocation at a time."""
+
+    def __init__(self, key: tuple, extra: dict[str, str], stream: str, env: dict[str, str],
+                 code_dir: str, work_root: str):
+        self.key, self.extra, self.stream = key, extra, stream
+        self.work = tempfile.mkdtemp(prefix="env-", dir=work_root)
+        self.last_used = time.monotonic()
+        self.invocations = 0
+        self.maxrss_kb = 0
+        self._messages: queue.Queue = queue.Queue()
+        self._init_log = os.path.join(self.work, "init.log")
+        # -S: no site-packages and no .pth hooks (the kit's editable install is one); -P: the
+        # bootstrap's own folder is not put on sys.path. PYTHONPATH (runtime site) gives boto3.
+        cmd = [sys.executable, "-S", "-P", "-u", "-X", "utf8", _BOOTSTRAP]
+        self.spawned = time.time()
+        with open(self._init_log, "ab") as log:
+            self.proc = subprocess.Popen(
+                cmd, cwd=code_dir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=log, close_fds=True, start_new_session=(os.name == "posix"),
+                creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
+        self._reader = threading.Thread(target=self._read, name="lambda-env", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        try:
+            for line in self.proc.stdout:
+                try:
+                    self._messages.put(json.loads(line))
+                except ValueError:
+                    pass
+        except (OSError, ValueError):
+            pass
+        self._messages.put(None)  # EOF: the process ended (or was closed)
+
+    def _next(self, deadline: float):
+        """The child's next message, None if it ended, _TIMEOUT at the deadline."""
+        while True:
+            remaining = deadline - time.time()
+            try:
+                if remaining <= 0:
+                    return self._messages.get_nowait()  # an answer in just before the deadline
+                return self._messages.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                if remaining <= 0:
+                    return _TIMEOUT
+                if self.proc.poll() is not None:  # ended, though a forked child may hold the pipe
+                    self._reader.join(0.2)
+                    try:
+                        return self._messages.get_nowait()
+                    except queue.Empty:
+                        return None
+
+    def run(self, spec: FunctionSpec, invocation: dict) -> _Outcome:
+        cold = self.invocations == 0
+        self.invocations += 1
+        out = _Outcome(spawned=self.spawned if cold else time.time(), cold=cold)
+        deadline = out.spawned + (INIT_LIMIT_S if cold else 0) + spec.timeout
+        message = None
+        if cold:
+            message = self._next(deadline)
+            out.init_log = _read_bytes(self._init_log)
+            if isinstance(message, dict):
+                out.init = message
+                self.maxrss_kb = message.get("maxrss_kb", 0)
+                if not message.get("ok"):  # an init error; the process exits by itself
+                    out.result = {"error": message.get("error"), "init_error": True}
+                    out.payload = base64.b64decode(message.get("payload", ""))
+                    out.maxrss_kb, out.ended = self.maxrss_kb, time.time()
+                    return out
+                # A long init eats into the function's timeout (AWS's init phase limit is 10 s).
+                deadline = min(deadline, message["t"] + spec.timeout)
+        log_path = os.path.join(self.work, f"invoke-{self.invocations}.log")
+        if not cold or isinstance(message, dict):
+            try:
+                line = json.dumps(dict(invocation, log=log_path, deadline=deadline))
+                self.proc.stdin.write(line.encode() + b"\n")
+                self.proc.stdin.flush()
+                message = self._next(deadline)
+            except (OSError, ValueError):  # the process is gone (broken pipe) or was closed
+                message = None
+        if message is _TIMEOUT:
+            out.timed_out = True
+            out.maxrss_kb = _peak_rss_kb(self.proc.pid) or self.maxrss_kb
+            self.kill()
+        elif message is None:  # exited or crashed; wait for its status until the deadline
+            try:
+                self.proc.wait(max(deadline - time.time(), 0.01))
+            except subprocess.TimeoutExpired:
+                out.timed_out = True
+            out.maxrss_kb = self.maxrss_kb
+            self.kill()
+            out.returncode = self.proc.returncode
+        else:
+            self.maxrss_kb = message.get("maxrss_kb", self.maxrss_kb)
+            out.result = message
+            out.payload = base64.b64decode(message.get("payload", ""))
+            out.maxrss_kb = self.maxrss_kb
+        out.ended = time.time()
+        out.log = _read_bytes(log_path)
+        try:
+            os.remove(log_path)
+        except OSError:
+            pass
+        return out
+
+    def kill(self) -> None:
+        _kill_tree(self.proc)  # with the processes the handler left behind
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except (OSError, ValueError):
+            pass
+        self.kill()
+        self._reader.join(1)
+        if self.proc.stdout is not None and not self._reader.is_alive():
+            self.proc.stdout.close()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _reap_loop(runtime_ref, stop: threading.Event) -> None:
+    while True:
+        runtime = runtime_ref()
+        if runtime is None:
+            return
+        interval = min(max(runtime.idle_ttl / 4, 0.05), 30.0)
+        del runtime  # hold no reference while sleeping: the runtime may be collected
+        if stop.wait(interval):
+            return
+        runtime = runtime_ref()
+        if runtime is None or not runtime._reap_idle():
+            return
+        del runtime
+
+
+def _kill_all(live: set, stop: threading.Event) -> None:
+    stop.set()
+    for environment in list(live):
+        environment.close()
+    live.clear()
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
 
 
 def _kill_tree(proc: subprocess.Popen) -> None:
@@ -306,28 +541,20 @@ def _peak_rss_kb(pid: int) -> int:
     return 0
 
 
-def _read_json(path: str) -> dict | None:
-    try:
-        with open(path, "rb") as f:
-            return json.loads(f.read())
-    except (OSError, ValueError):
-        return None
-
 
 # -- composing the AWS-shaped outcome ------------------------------------------------------------
 
-def _compose(spec: FunctionSpec, out: _Outcome, request_id: str, log_stream: str,
-             cold: bool) -> InvokeResult:
-    init, result = out.init or {}, out.result
-    init_ok = bool(init.get("ok"))
-    offset = int(init.get("log_offset", 0)) if init_ok else 0
-    # Init output happened before START on AWS, and a warm environment would not run it again.
-    pre = out.log[:offset].decode("utf-8", "replace") if cold else ""
-    body = out.log[offset:].decode("utf-8", "replace")
+def _compose(spec: FunctionSpec, out: _Outcome, request_id: str, log_stream: str) -> InvokeResult:
+    result = out.result
+    init_ok = not out.cold or bool((out.init or {}).get("ok"))
+    # Init output happened before START on AWS, and a warm environment does not run it again;
+    # an init that failed (or never finished) is logged inside the invocation that waited for it.
+    pre = out.init_log.decode("utf-8", "replace") if (out.cold and init_ok) else ""
+    body = ((b"" if init_ok else out.init_log) + out.log).decode("utf-8", "replace")
     if body and not body.endswith("\n"):
         body += "\n"
-    invoke_start = init["t"] if init_ok else out.spawned
-    init_ms = max(invoke_start - out.spawned, 0) * 1000 if (cold and init_ok) else None
+    invoke_start = out.init["t"] if (out.cold and init_ok) else out.spawned
+    init_ms = max(invoke_start - out.spawned, 0) * 1000 if (out.cold and init_ok) else None
     tail, status, function_error = "", "", "Unhandled"
     if result is not None:
         payload = out.payload
@@ -419,6 +646,11 @@ def _sandbox_key(spec: FunctionSpec) -> tuple:
     return (spec.name, spec.version, spec.code_sha256, spec.handler, spec.runtime, spec.timeout,
             spec.memory_mb, spec.region, spec.account, spec.log_group,
             tuple(sorted(spec.environment.items())))
+
+
+def _function_identity(sandbox_key: tuple) -> tuple:
+    """(name, version, region, account): one function, whatever its code and settings."""
+    return sandbox_key[:2] + sandbox_key[7:9]
 
 
 def _sha_dirname(code_sha256: str, code_zip: bytes) -> str:

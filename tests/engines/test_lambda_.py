@@ -4,12 +4,15 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import time
+import urllib.request
 import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
 
+from lab_helpers.endpoint.server import start_in_thread
 from lab_helpers.stack.names import FETCH_DEMO_DATA, FETCH_S3_DATA, LMS_RAW_PREFIX, SIS_RAW_PREFIX, Names
 from lab_helpers.stack.provision import provision, root_only_key_policy
 
@@ -153,6 +156,54 @@ def test_non_json_payload_is_invalid_request_content(client):
     with pytest.raises(ClientError) as err:
         client("lambda").invoke(FunctionName="echo", Payload=b"not json")
     assert err.value.response["Error"]["Code"] == "InvalidRequestContentException"
+
+
+def test_warm_invocations_reuse_one_environment_and_its_role_session(client):
+    make_function(client, "counter", "import os\nimport boto3\ncount = 0\n"
+                                     "def handler(event, context):\n    global count\n    count += 1\n"
+                                     "    arn = boto3.client('sts').get_caller_identity()['Arn']\n"
+                                     "    return [count, os.getpid(), os.environ['AWS_ACCESS_KEY_ID'], arn]\n")
+    outs = [json.loads(client("lambda").invoke(FunctionName="counter")["Payload"].read()) for _ in range(3)]
+    assert [o[0] for o in outs] == [1, 2, 3]
+    assert len({o[1] for o in outs}) == 1 and len({o[2] for o in outs}) == 1
+    assert outs[0][3] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/counter"
+    streams = client("logs").describe_log_streams(logGroupName="/aws/lambda/counter")["logStreams"]
+    assert len(streams) == 1  # one environment, one log stream
+
+
+def test_update_function_code_starts_a_new_environment(client):
+    make_function(client, "versioned", "import os\ndef handler(event, context):\n    return ['v1', os.getpid()]\n")
+    lam = client("lambda")
+    v1 = json.loads(lam.invoke(FunctionName="versioned")["Payload"].read())
+    lam.update_function_code(FunctionName="versioned",
+                             ZipFile=code_zip("import os\ndef handler(event, context):\n    return ['v2', os.getpid()]\n"))
+    v2 = json.loads(lam.invoke(FunctionName="versioned")["Payload"].read())
+    assert v1[0] == "v1" and v2[0] == "v2" and v1[1] != v2[1]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads process states from /proc")
+def test_endpoint_stop_and_reset_end_every_environment_process(tmp_path, session):
+    def alive(pid):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                return "\nState:\tZ" not in f.read()  # a zombie has been killed already
+        except FileNotFoundError:
+            return False
+
+    ep = start_in_thread(tmp_path / "home")
+    try:
+        client = lambda service: session.client(service, endpoint_url=ep.url)  # noqa: E731
+        make_function(client, "pid", "import os\ndef handler(event, context):\n    return os.getpid()\n")
+        first = json.loads(client("lambda").invoke(FunctionName="pid")["Payload"].read())
+        assert alive(first)
+        urllib.request.urlopen(urllib.request.Request(f"{ep.url}/_labkit/reset", method="POST")).read()
+        assert not alive(first)
+        make_function(client, "pid", "import os\ndef handler(event, context):\n    return os.getpid()\n")
+        second = json.loads(client("lambda").invoke(FunctionName="pid")["Payload"].read())
+        assert second != first and alive(second)
+    finally:
+        ep.stop()
+    assert not alive(second)
 
 
 # --- Event and DryRun ------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Tests for the local Lambda runtime: handlers run in a child process with AWS-shaped outcomes."""
+"""Tests for the local Lambda runtime: handlers run in warm child processes with AWS-shaped outcomes."""
 from __future__ import annotations
 
 import base64
@@ -7,6 +7,8 @@ import io
 import json
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 import zipfile
@@ -39,7 +41,11 @@ def make_spec(code: str | dict[str, str], handler: str = "app.handler", **overri
 
 @pytest.fixture
 def runtime(tmp_path):
-    return LambdaRuntime(str(tmp_path / "cache"))
+    rt = LambdaRuntime(str(tmp_path / "cache"))
+    yield rt
+    pids = rt.environments()
+    rt.close()
+    assert rt.environments() == [] and not any(_alive(pid) for pid in pids)  # no process left behind
 
 
 def body_between_start_and_end(log: str) -> str:
@@ -353,3 +359,168 @@ def test_unserialisable_result_is_a_marshal_error(runtime):
         "errorMessage": "Unable to marshal response: Object of type set is not JSON serializable",
         "errorType": "Runtime.MarshalError", "requestId": RID, "stackTrace": []}
     assert "[ERROR] Runtime.MarshalError: Unable to marshal response" in result.log
+
+
+# --- warm execution environments -----------------------------------------------------------------
+
+COUNTER = ("import os\n"
+           "count = 0\n"
+           "def handler(event, context):\n"
+           "    global count\n"
+           "    count += 1\n"
+           "    return {'count': count, 'pid': os.getpid()}\n")
+
+
+def _wait_gone(pids, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(_alive(pid) for pid in pids):
+            return True
+        time.sleep(0.05)
+    return not any(_alive(pid) for pid in pids)
+
+
+def test_module_state_survives_warm_invocations_of_one_environment(runtime):
+    spec = make_spec(COUNTER)
+    outs = [json.loads(runtime.invoke(spec, b"{}").payload) for _ in range(3)]
+    assert [o["count"] for o in outs] == [1, 2, 3]
+    assert len({o["pid"] for o in outs}) == 1
+    assert runtime.environments() == [outs[0]["pid"]]
+    runtime.reset()
+
+
+def test_tmp_file_written_by_one_invocation_is_there_for_the_next_warm_one(runtime):
+    spec = make_spec("import os, tempfile\n"
+                     "CACHE = tempfile.mkdtemp(prefix='lambda-test-')  # init: once per environment\n"
+                     "def handler(event, context):\n"
+                     "    path = os.path.join(CACHE, 'download')\n"
+                     "    seen = os.path.exists(path)\n"
+                     "    open(path, 'w').write('x')\n"
+                     "    return [seen, path]\n")
+    first, path = json.loads(runtime.invoke(spec, b"{}").payload)
+    try:
+        assert path.startswith(tempfile.gettempdir()) and not first
+        assert json.loads(runtime.invoke(spec, b"{}").payload) == [True, path]
+    finally:
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+    runtime.reset()
+
+
+@pytest.mark.parametrize("failure", ["timeout", "crash"])
+def test_timeout_or_crash_discards_the_environment_and_the_next_call_is_cold(runtime, failure):
+    spec = make_spec("import os, time\n" + COUNTER.replace(
+        "    count += 1\n",
+        "    count += 1\n"
+        "    if event.get('fail') == 'timeout':\n        time.sleep(30)\n"
+        "    if event.get('fail') == 'crash':\n        os._exit(3)\n"), timeout=1)
+    first = runtime.invoke(spec, b"{}")
+    pid = json.loads(first.payload)["pid"]
+    failed = runtime.invoke(spec, json.dumps({"fail": failure}).encode())
+    assert failed.function_error == "Unhandled" and failed.timed_out == (failure == "timeout")
+    assert failed.log_stream == first.log_stream  # it failed in the warm environment
+    assert "Init Duration" not in failed.log
+    assert _wait_gone([pid])
+    after = runtime.invoke(spec, b"{}")
+    assert json.loads(after.payload)["count"] == 1 and json.loads(after.payload)["pid"] != pid
+    assert after.log_stream != first.log_stream and "Init Duration" in after.log
+    runtime.reset()
+
+
+def test_handled_error_keeps_the_warm_environment(runtime):
+    spec = make_spec(COUNTER.replace("    count += 1\n",
+                                     "    count += 1\n    if event.get('fail'):\n        raise ValueError('x')\n"))
+    first = json.loads(runtime.invoke(spec, b"{}").payload)
+    assert runtime.invoke(spec, b'{"fail": true}').function_error == "Unhandled"
+    assert json.loads(runtime.invoke(spec, b"{}").payload) == {"count": 3, "pid": first["pid"]}
+    runtime.reset()
+
+
+def test_overlapping_invocations_run_in_two_processes(runtime):
+    spec = make_spec("import os, time\n"
+                     "def handler(event, context):\n    time.sleep(0.5)\n    return os.getpid()\n")
+    results = {}
+
+    def call(n):
+        results[n] = runtime.invoke(spec, b"{}")
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    pids = {json.loads(r.payload) for r in results.values()}
+    assert len(pids) == 2 and len({r.log_stream for r in results.values()}) == 2
+    assert all("Init Duration" in r.log for r in results.values())
+    assert runtime.environments() == sorted(pids)  # both stay warm
+    runtime.reset()
+
+
+def test_reset_kills_idle_environments_and_their_children(runtime):
+    spec = make_spec("import os, subprocess, sys\n"
+                     "def handler(event, context):\n"
+                     "    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+                     "    return [os.getpid(), child.pid]\n")
+    other = make_spec(COUNTER, name="fn2")
+    pids = json.loads(runtime.invoke(spec, b"{}").payload) + [json.loads(runtime.invoke(other, b"{}").payload)["pid"]]
+    assert all(_alive(pid) for pid in pids)
+    runtime.reset()
+    assert runtime.environments() == []
+    assert _wait_gone(pids)
+    assert json.loads(runtime.invoke(other, b"{}").payload)["count"] == 1  # cold again
+    runtime.close()
+    assert runtime.environments() == []
+
+
+def test_idle_environments_are_reaped_after_the_idle_ttl(tmp_path):
+    runtime = LambdaRuntime(str(tmp_path / "cache"), idle_ttl=0.3)
+    pid = json.loads(runtime.invoke(make_spec(COUNTER), b"{}").payload)["pid"]
+    assert runtime.environments() == [pid]
+    deadline = time.monotonic() + 10
+    while runtime.environments() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert runtime.environments() == [] and _wait_gone([pid])
+
+
+def test_idle_environments_per_configuration_are_capped(tmp_path):
+    runtime = LambdaRuntime(str(tmp_path / "cache"), max_idle_per_config=2)
+    spec = make_spec("import time\ndef handler(event, context):\n    time.sleep(0.3)\n")
+    threads = [threading.Thread(target=runtime.invoke, args=(spec, b"{}")) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(runtime.environments()) == 2
+    runtime.close()
+
+
+def test_code_update_gets_a_new_environment_and_ends_the_old_one(runtime):
+    v1 = make_spec(COUNTER)
+    v2 = make_spec(COUNTER + "# v2\n")
+    first = runtime.invoke(v1, b"{}")
+    old_pid = json.loads(first.payload)["pid"]
+    second = runtime.invoke(v2, b"{}")
+    assert json.loads(second.payload)["count"] == 1 and json.loads(second.payload)["pid"] != old_pid
+    assert second.log_stream != first.log_stream and "Init Duration" in second.log
+    assert _wait_gone([old_pid])
+    changed = runtime.invoke(make_spec(COUNTER + "# v2\n", environment={"STAGE": "new"}), b"{}")
+    assert json.loads(changed.payload)["count"] == 1  # a configuration change is a new environment too
+    runtime.reset()
+
+
+def test_other_credentials_get_a_new_environment(runtime):
+    spec = make_spec(COUNTER)
+    a = {"AWS_ACCESS_KEY_ID": "ASIAFIRSTFIRSTFIRST0"}
+    b = {"AWS_ACCESS_KEY_ID": "ASIASECONDSECONDSEC0"}
+    assert json.loads(runtime.invoke(spec, b"{}", extra_env=a).payload)["count"] == 1
+    assert json.loads(runtime.invoke(spec, b"{}", extra_env=a).payload)["count"] == 2
+    assert json.loads(runtime.invoke(spec, b"{}", extra_env=b).payload)["count"] == 1
+    runtime.reset()
+
+
+def test_each_warm_invocation_logs_only_its_own_output(runtime):
+    spec = make_spec("print('init once')\ndef handler(event, context):\n    print('event', event['n'])\n")
+    logs = [runtime.invoke(spec, json.dumps({"n": n}).encode(), request_id=RID).log for n in range(3)]
+    for n, log in enumerate(logs):
+        assert body_between_start_and_end(log) == f"event {n}\n"
+    assert logs[0].startswith("init once\n") and "init once" not in logs[1] + logs[2]
+    runtime.reset()
