@@ -9,8 +9,8 @@ a ``-manifest.csv`` of the data files for CTAS and INSERT INTO; see ``athena_res
 awswrangler and PyAthena read them directly. GetQueryResults pages with a header row and typed
 ColumnInfo; Statistics are real (engine time, DataScannedInBytes); workgroup result locations
 (EnforceWorkGroupConfiguration honoured), Stop/Batch/List calls, and the Athena metadata APIs
-(ListDatabases, ListTableMetadata, …) over the Glue catalog. Workgroups themselves
-(Create/Get/List/Update) stay in moto.
+(ListDatabases, ListTableMetadata, …) over the Glue catalog. Workgroups are stored by moto
+(Create/Get/List/Delete); UpdateWorkGroup, which moto lacks, is done here.
 
 LIMITATIONS: see ``athena_sql`` for SQL coverage. Executions live in memory (cleared by
 reset); no result reuse, no query queue limits, no per-query data usage limits, no
@@ -28,9 +28,9 @@ import uuid
 from dataclasses import dataclass, field
 
 from ..endpoint.registry import EngineError, EngineResponse
-from .athena_results import RequestError, invalid_request, output_uri, results_page, write_failure, write_success
-from .athena_sql import AthenaQueryError, AthenaSQLEngine, AthenaSyntaxError, QueryCancelled, QueryResult, \
-    check_syntax, statement_kind
+from .athena_results import (RequestError, invalid_request, output_uri, results_page, statement_kind, write_failure,
+                             write_success)
+from .athena_sql import AthenaQueryError, AthenaSQLEngine, AthenaSyntaxError, QueryCancelled, QueryResult, check_syntax
 from .ports import split_s3_uri
 
 log = logging.getLogger("labkit.athena")
@@ -282,6 +282,43 @@ def stop_query_execution(request, ctx):
 def get_query_results(request, ctx):
     body = request.json()
     return EngineResponse.json(results_page(_get(ctx, body.get("QueryExecutionId", "")), body))
+
+
+# --- workgroups ----------------------------------------------------------------------------------
+
+_REMOVABLE = {"RemoveOutputLocation": "OutputLocation", "RemoveEncryptionConfiguration": "EncryptionConfiguration",
+              "RemoveExpectedBucketOwner": "ExpectedBucketOwner", "RemoveAclConfiguration": "AclConfiguration"}
+
+
+def update_work_group(request, ctx):
+    """UpdateWorkGroup (moto stores workgroups but cannot update them): ConfigurationUpdates are
+    merged into the stored configuration the way Athena applies them."""
+    from ..endpoint import moto_adapter
+
+    body = request.json()
+    name = body.get("WorkGroup", "")
+    athena = ctx.client("athena", request.region)
+    current = athena.get_work_group(WorkGroup=name).get("WorkGroup")
+    if not current:
+        raise EngineError("InvalidRequestException", f"WorkGroup {name} is not found.", 400)
+    config = dict(current.get("Configuration") or {})
+    updates = dict(body.get("ConfigurationUpdates") or {})
+    result_updates = updates.pop("ResultConfigurationUpdates", None) or {}
+    if result_updates:
+        result = dict(config.get("ResultConfiguration") or {})
+        for flag, key in _REMOVABLE.items():
+            if result_updates.pop(flag, False):
+                result.pop(key, None)
+        result.update(result_updates)
+        config["ResultConfiguration"] = result
+    if updates.pop("RemoveBytesScannedCutoffPerQuery", False):
+        config.pop("BytesScannedCutoffPerQuery", None)
+    config.update(updates)
+    state = body.get("State")
+    if state not in (None, "ENABLED", "DISABLED"):
+        raise EngineError("InvalidRequestException", f"Invalid workgroup state {state}", 400)
+    moto_adapter.update_athena_work_group(name, request.region, config, body.get("Description"), state)
+    return EngineResponse.json({})
 
 
 # --- metadata APIs over the Glue catalog ---------------------------------------------------------

@@ -92,6 +92,17 @@ def rewrite(tree: exp.Expression, sql: str, date_columns: set[str]) -> exp.Expre
     """Rewrite Trino calls whose DuckDB spelling sqlglot gets wrong, before transpiling."""
 
     def fix(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Literal) and not node.is_string and "." in node.this and "e" not in node.this.lower() \
+                and not (isinstance(node.parent, exp.AggFunc) and node.arg_key != "this"):
+            # Athena parses decimal literals as double (1.5 is a double, 0.1 + 0.2 = 0.30000000000000004);
+            # constant parameters of aggregates (approx_percentile's 0.5) keep the type DuckDB expects.
+            return exp.Cast(this=node.copy(), to=exp.DataType.build("DOUBLE"))
+        if isinstance(node, (exp.Cast, exp.TryCast)) and node.to.this == exp.DataType.Type.DECIMAL \
+                and not node.to.expressions:
+            # Trino: DECIMAL '1.25' is decimal(3,2), CAST(x AS DECIMAL) is decimal(38,0); DuckDB's default is (18,3)
+            precision, scale = _decimal_literal_type(node.this) or (38, 0)
+            node.set("to", exp.DataType.build(f"DECIMAL({precision}, {scale})"))
+            return node
         if isinstance(node, exp.Anonymous):
             name = node.name.lower()
             args = node.expressions
@@ -120,6 +131,17 @@ def rewrite(tree: exp.Expression, sql: str, date_columns: set[str]) -> exp.Expre
         return node
 
     return tree.transform(fix, copy=False)
+
+
+def _decimal_literal_type(node: exp.Expression) -> tuple[int, int] | None:
+    if not (isinstance(node, exp.Literal) and node.is_string):
+        return None
+    text = node.this.strip().lstrip("+-")
+    whole, _, frac = text.partition(".")
+    if not (whole + frac).isdigit():
+        return None
+    digits = len(whole.lstrip("0")) + len(frac)
+    return max(1, digits, len(frac)), len(frac)
 
 
 def macro_statements() -> list[str]:

@@ -1,4 +1,4 @@
-"""Athena's result files and GetQueryResults pages: file names per statement, .metadata, manifests, errors.
+"""Athena's statement kinds, result files and GetQueryResults pages (file names, .metadata, manifests, errors).
 
 What Athena leaves in the output location depends on the statement (measured against Athena
 engine v3 by the athena-local project, https://github.com/aoyagikouhei/athena-local):
@@ -17,15 +17,61 @@ binary; the local ones are JSON with the column names and types (no client reads
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 from ..endpoint.registry import EngineResponse
-from .athena_sql import QueryResult, result_csv, result_text_rows
+from .athena_sql import LEADING_COMMENTS, QueryResult, result_csv, result_text_rows, strip_statement
 from .ports import split_s3_uri
 
 WRITES = ("CREATE_TABLE_AS_SELECT", "INSERT")
 NO_UPDATE_COUNT = ("DESCRIBE_TABLE", "EXPLAIN")
 MAX_RESULTS = 1000
+
+
+# --- statement kinds ----------------------------------------------------------------------------
+
+_CTAS = re.compile(r"^CREATE\s+TABLE\b.*?\bAS\s*(?:\(\s*)?(?:SELECT|WITH|VALUES|TABLE)\b", re.I | re.S)
+_KINDS = [(re.compile(rf"^{pattern}", re.I | re.S), kind, sub) for pattern, kind, sub in [
+    (r"SHOW\s+CREATE\s+VIEW\b", "UTILITY", "SHOW_CREATE_VIEW"),
+    (r"SHOW\s+CREATE\s+TABLE\b", "UTILITY", "SHOW_CREATE_TABLE"),
+    (r"SHOW\s+TBLPROPERTIES\b", "UTILITY", "SHOW_TABLE_PROPERTIES"),
+    (r"SHOW\s+(?:DATABASES|SCHEMAS)\b", "UTILITY", "SHOW_DATABASES"),
+    (r"SHOW\s+TABLES\b", "UTILITY", "SHOW_TABLES"),
+    (r"SHOW\s+VIEWS\b", "UTILITY", "SHOW_VIEWS"),
+    (r"SHOW\s+COLUMNS\b", "UTILITY", "SHOW_COLUMNS"),
+    (r"SHOW\s+PARTITIONS\b", "UTILITY", "SHOW_PARTITIONS"),
+    (r"SHOW\b", "UTILITY", "SHOW"),
+    (r"DESC(?:RIBE)?\b", "UTILITY", "DESCRIBE_TABLE"),
+    (r"EXPLAIN\b", "UTILITY", "EXPLAIN"),
+    (r"CREATE\s+(?:DATABASE|SCHEMA)\b", "DDL", "CREATE_DATABASE"),
+    (r"DROP\s+(?:DATABASE|SCHEMA)\b", "DDL", "DROP_DATABASE"),
+    (r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\b", "DDL", "CREATE_VIEW"),
+    (r"DROP\s+VIEW\b", "DDL", "DROP_VIEW"),
+    (r"DROP\s+TABLE\b", "DDL", "DROP_TABLE"),
+    (r"ALTER\s+TABLE\s+\S+\s+ADD\s+(?:IF\s+NOT\s+EXISTS\s+)?PARTITION\b", "DDL", "ALTER_TABLE_ADD_PARTITION"),
+    (r"ALTER\s+TABLE\s+\S+\s+DROP\s+(?:IF\s+EXISTS\s+)?PARTITION\b", "DDL", "ALTER_TABLE_DROP_PARTITION"),
+    (r"ALTER\b", "DDL", "ALTER_TABLE"),
+    (r"MSCK\b", "DDL", "MSCK_REPAIR_TABLE"),
+    (r"CREATE\b", "DDL", "CREATE_TABLE"),
+    (r"INSERT\b", "DML", "INSERT"),
+    (r"UPDATE\b", "DML", "UPDATE"),
+    (r"DELETE\b", "DML", "DELETE"),
+    (r"MERGE\b", "DML", "MERGE"),
+]]
+
+
+def statement_kind(sql: str) -> tuple[str, str]:
+    """(StatementType, SubstatementType), known before the statement runs. Athena reports CTAS as
+    DDL / CREATE_TABLE_AS_SELECT (awswrangler relies on that), queries as DML / SELECT, and
+    SHOW / DESCRIBE / EXPLAIN as UTILITY."""
+    head = LEADING_COMMENTS.sub("", strip_statement(sql))
+    if _CTAS.match(head):
+        return "DDL", "CREATE_TABLE_AS_SELECT"
+    for pattern, kind, sub in _KINDS:
+        if pattern.match(head):
+            return kind, sub
+    return "DML", "SELECT"
 
 
 class RequestError(Exception):

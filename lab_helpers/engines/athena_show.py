@@ -185,4 +185,4 @@ def explain(ex, text: str):
     rel = ex.bind(tree, inner)
     plan = ex.run_duck(f"EXPLAIN {rel.sql}", rel).fetchall()
     lines = "\n".join(str(r[-1]) for r in plan).split("\n")
-    return QueryResult("UTILITY", [("Query Plan", "varchar")], [(line,) for line in lines], 0)
+    return QueryResult("UTILITY", [("Query Plan", "varchar")], [(line,) for line in lines], 0, output_format="txt")

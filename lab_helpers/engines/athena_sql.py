@@ -57,7 +57,7 @@ from .athena_types import athena_type, output_cast, python_rows, text_column
 from .ports import Catalog, ObjectStore
 
 __all__ = ["AthenaSQLEngine", "AthenaQueryError", "AthenaSyntaxError", "QueryCancelled", "QueryResult",
-           "check_syntax", "result_csv", "result_text_rows", "statement_kind"]
+           "check_syntax", "result_csv", "result_text_rows", "strip_statement", "LEADING_COMMENTS"]
 
 
 class _DropUnsupportedSyntaxWarnings(logging.Filter):
@@ -150,11 +150,16 @@ class Execution:
             pass
 
     def _watch(self) -> None:
+        while not self._done.is_set() and not self.cancel.wait(0.05):
+            pass
+        # DuckDB drops an interrupt that arrives between two statements (e.g. while a query is being
+        # bound), so keep interrupting until the execution has finished.
         while not self._done.is_set():
-            if self.cancel.wait(0.05):
-                if not self._done.is_set():
-                    self.con.interrupt()
+            try:
+                self.con.interrupt()
+            except duckdb.Error:   # closed by __exit__ in the meantime
                 return
+            self._done.wait(0.05)
 
     def check(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -238,7 +243,7 @@ class Execution:
 
 _HIVE_DDL = re.compile(r"^(?:CREATE\s+(?:EXTERNAL\s+TABLE|DATABASE|SCHEMA)|DROP\s+(?:DATABASE|SCHEMA|TABLE)|ALTER|MSCK|"
                        r"SHOW|DESCRIBE|DESC|EXPLAIN)\b", re.I)
-_LEADING_COMMENTS = re.compile(r"^(\s*(--[^\n]*(\n|$)|/\*.*?\*/))*\s*", re.S)
+LEADING_COMMENTS = re.compile(r"^(\s*(--[^\n]*(\n|$)|/\*.*?\*/))*\s*", re.S)
 
 
 def check_syntax(sql: str) -> None:
@@ -248,56 +253,13 @@ def check_syntax(sql: str) -> None:
     InvalidRequestException ("line 1:15: mismatched input 'FORM'..."); no execution is created.
     Hive DDL (CREATE EXTERNAL TABLE, MSCK, ALTER, SHOW, DESCRIBE) fails later, in the execution."""
     text = strip_statement(sql)
-    head = _LEADING_COMMENTS.sub("", text)
+    head = LEADING_COMMENTS.sub("", text)
     if not head:
         raise AthenaSyntaxError("line 1:1: mismatched input '<EOF>'. Expecting: " + STATEMENT_STARTS,
                                 2, 1006, "SYNTAX_ERROR")
     if _HIVE_DDL.match(head):
         return
     parse_one(text)
-
-
-_CTAS = re.compile(r"^CREATE\s+TABLE\b.*?\bAS\s*(?:\(\s*)?(?:SELECT|WITH|VALUES|TABLE)\b", re.I | re.S)
-_KINDS = [(re.compile(rf"^{pattern}", re.I | re.S), kind, sub) for pattern, kind, sub in [
-    (r"SHOW\s+CREATE\s+VIEW\b", "UTILITY", "SHOW_CREATE_VIEW"),
-    (r"SHOW\s+CREATE\s+TABLE\b", "UTILITY", "SHOW_CREATE_TABLE"),
-    (r"SHOW\s+TBLPROPERTIES\b", "UTILITY", "SHOW_TABLE_PROPERTIES"),
-    (r"SHOW\s+(?:DATABASES|SCHEMAS)\b", "UTILITY", "SHOW_DATABASES"),
-    (r"SHOW\s+TABLES\b", "UTILITY", "SHOW_TABLES"),
-    (r"SHOW\s+VIEWS\b", "UTILITY", "SHOW_VIEWS"),
-    (r"SHOW\s+COLUMNS\b", "UTILITY", "SHOW_COLUMNS"),
-    (r"SHOW\s+PARTITIONS\b", "UTILITY", "SHOW_PARTITIONS"),
-    (r"SHOW\b", "UTILITY", "SHOW"),
-    (r"DESC(?:RIBE)?\b", "UTILITY", "DESCRIBE_TABLE"),
-    (r"EXPLAIN\b", "UTILITY", "EXPLAIN"),
-    (r"CREATE\s+(?:DATABASE|SCHEMA)\b", "DDL", "CREATE_DATABASE"),
-    (r"DROP\s+(?:DATABASE|SCHEMA)\b", "DDL", "DROP_DATABASE"),
-    (r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\b", "DDL", "CREATE_VIEW"),
-    (r"DROP\s+VIEW\b", "DDL", "DROP_VIEW"),
-    (r"DROP\s+TABLE\b", "DDL", "DROP_TABLE"),
-    (r"ALTER\s+TABLE\s+\S+\s+ADD\s+(?:IF\s+NOT\s+EXISTS\s+)?PARTITION\b", "DDL", "ALTER_TABLE_ADD_PARTITION"),
-    (r"ALTER\s+TABLE\s+\S+\s+DROP\s+(?:IF\s+EXISTS\s+)?PARTITION\b", "DDL", "ALTER_TABLE_DROP_PARTITION"),
-    (r"ALTER\b", "DDL", "ALTER_TABLE"),
-    (r"MSCK\b", "DDL", "MSCK_REPAIR_TABLE"),
-    (r"CREATE\b", "DDL", "CREATE_TABLE"),
-    (r"INSERT\b", "DML", "INSERT"),
-    (r"UPDATE\b", "DML", "UPDATE"),
-    (r"DELETE\b", "DML", "DELETE"),
-    (r"MERGE\b", "DML", "MERGE"),
-]]
-
-
-def statement_kind(sql: str) -> tuple[str, str]:
-    """(StatementType, SubstatementType), known before the statement runs. Athena reports CTAS as
-    DDL / CREATE_TABLE_AS_SELECT (awswrangler relies on that), queries as DML / SELECT, and
-    SHOW / DESCRIBE / EXPLAIN as UTILITY."""
-    head = _LEADING_COMMENTS.sub("", strip_statement(sql))
-    if _CTAS.match(head):
-        return "DDL", "CREATE_TABLE_AS_SELECT"
-    for pattern, kind, sub in _KINDS:
-        if pattern.match(head):
-            return kind, sub
-    return "DML", "SELECT"
 
 
 def strip_statement(sql: str) -> str:

@@ -271,8 +271,8 @@ def text_column(col: pa.ChunkedArray, athena: str) -> pa.Array:
         text = pc.strftime(ms, format="%Y-%m-%d %H:%M:%S")
         return pc.binary_join_element_wise(text, pa.scalar(" UTC"), "") if t.tz else text
     values = col.to_pylist()
-    if pa.types.is_map(t):
-        values = [None if v is None else dict(v) for v in values]
+    if pa.types.is_map(t):   # Athena prints map entries in ascending key order
+        values = [None if v is None else dict(sorted(v, key=lambda kv: (kv[0] is None, kv[0]))) for v in values]
     return pa.array([format_value(v, athena) for v in values], pa.string())
 
 

@@ -87,8 +87,9 @@ class Writer:
             opts = f"FORMAT json, COMPRESSION {'none' if self.codec == 'uncompressed' else self.codec}"
         else:
             quote = "QUOTE '\"', FORCE_QUOTE *" if self.quoted else "QUOTE '', ESCAPE ''"
+            codec = "none" if self.codec == "uncompressed" else self.codec
             opts = (f"FORMAT csv, DELIMITER {quote_str(self.delim)}, {quote}, HEADER {str(self.header).lower()}, "
-                    f"NULLSTR {quote_str(self.nullstr)}, COMPRESSION {'none' if self.codec == 'uncompressed' else self.codec}")
+                    f"NULLSTR {quote_str(self.nullstr)}, COMPRESSION {codec}")
         self.ex.run_duck(f"COPY ({select}) TO {quote_str(local)} ({opts})")
         with open(local, "rb") as fh:
             data = fh.read()

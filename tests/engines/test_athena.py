@@ -513,6 +513,11 @@ def test_show_and_describe_statements_return_text_without_a_header(athena, lake)
     body = lake("s3").get_object(Bucket=RESULTS, Key=f"queries/{qid}.txt")["Body"].read()
     assert body == b"clicks\ncustomers\nevents\norders"   # one line per row, no header, no final newline
     assert athena.get_query_results(QueryExecutionId=qid)["UpdateCount"] == 0
+    explain = run(athena, "EXPLAIN SELECT name FROM customers WHERE id = 1")
+    assert explain["ResultConfiguration"]["OutputLocation"].endswith(".txt")
+    plan = result_rows(athena, explain["QueryExecutionId"])
+    assert plan and plan[0] != ["Query Plan"] and "UpdateCount" not in athena.get_query_results(
+        QueryExecutionId=explain["QueryExecutionId"])
 
 
 def test_statement_type_is_known_even_when_the_statement_fails(athena):
@@ -550,6 +555,38 @@ def test_workgroup_output_location_is_used_and_enforced(athena, lake):
     qid = start(athena, "SELECT 1", output=f"s3://{RESULTS}/mine/", WorkGroup="locked")
     assert wait(athena, qid)["ResultConfiguration"]["OutputLocation"] == f"s3://{RESULTS}/locked/{qid}.csv"
     assert keys_of(lake("s3"), RESULTS, "locked/") == [f"locked/{qid}.csv", f"locked/{qid}.csv.metadata"]
+
+
+def test_update_work_group_changes_enforcement_and_result_location(tmp_path, session):
+    from lab_helpers.endpoint.registry import HANDLERS, Registry
+
+    # Wired here explicitly so the test holds whether or not the default registry routes UpdateWorkGroup yet.
+    registry = Registry({**HANDLERS, ("athena", "UpdateWorkGroup"): "lab_helpers.engines.athena:update_work_group"})
+    ep = start_in_thread(tmp_path / "home", registry=registry)
+    try:
+        athena, s3 = session.client("athena", endpoint_url=ep.url), session.client("s3", endpoint_url=ep.url)
+        s3.create_bucket(Bucket=RESULTS)
+        athena.create_work_group(Name="team", Configuration={
+            "ResultConfiguration": {"OutputLocation": f"s3://{RESULTS}/team/"}, "EnforceWorkGroupConfiguration": True,
+            "BytesScannedCutoffPerQuery": 10 ** 9})
+        athena.update_work_group(WorkGroup="team", Description="analysts", ConfigurationUpdates={
+            "EnforceWorkGroupConfiguration": False, "RemoveBytesScannedCutoffPerQuery": True,
+            "ResultConfigurationUpdates": {"OutputLocation": f"s3://{RESULTS}/moved/"}})
+        group = athena.get_work_group(WorkGroup="team")["WorkGroup"]
+        assert group["Description"] == "analysts"
+        assert group["Configuration"]["EnforceWorkGroupConfiguration"] is False
+        assert "BytesScannedCutoffPerQuery" not in group["Configuration"]
+        qid = athena.start_query_execution(QueryString="SELECT 1", WorkGroup="team")["QueryExecutionId"]
+        assert wait(athena, qid)["ResultConfiguration"]["OutputLocation"] == f"s3://{RESULTS}/moved/{qid}.csv"
+        athena.update_work_group(WorkGroup="team", State="DISABLED")
+        with pytest.raises(ClientError) as err:
+            athena.start_query_execution(QueryString="SELECT 1", WorkGroup="team")
+        assert err.value.response["Error"]["Message"] == "WorkGroup team is disabled."
+        with pytest.raises(ClientError) as err:
+            athena.update_work_group(WorkGroup="nope", Description="x")
+        assert err.value.response["Error"]["Code"] == "InvalidRequestException"
+    finally:
+        ep.stop()
 
 
 def test_query_without_any_output_location_is_an_invalid_request(athena):
@@ -625,7 +662,8 @@ def test_column_info_carries_athena_types(athena):
     qid = run(athena, """SELECT 1 AS i, CAST(2 AS bigint) AS b, CAST(3 AS smallint) AS s, CAST(4 AS tinyint) AS t,
         1.5e0 AS d, CAST(2.5 AS real) AS r, CAST(3.25 AS decimal(10, 2)) AS m, 'x' AS v, true AS f,
         DATE '2024-01-02' AS day, TIMESTAMP '2024-01-02 03:04:05.678' AS ts, ARRAY[1, 2] AS a,
-        MAP(ARRAY['k'], ARRAY[1]) AS mp, CAST(ROW(1, 'z') AS ROW(n integer, s varchar)) AS rw""")["QueryExecutionId"]
+        MAP(ARRAY['k', 'j'], ARRAY[1, 2]) AS mp,
+        CAST(ROW(1, 'z') AS ROW(n integer, s varchar)) AS rw""")["QueryExecutionId"]
     page = athena.get_query_results(QueryExecutionId=qid)
     info = page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
     assert [(c["Name"], c["Type"]) for c in info] == [
@@ -636,7 +674,13 @@ def test_column_info_carries_athena_types(athena):
     assert (decimal["Precision"], decimal["Scale"]) == (10, 2)
     assert all(c["Nullable"] == "UNKNOWN" and c["Label"] == c["Name"] for c in info)
     assert texts(page)[1] == ["1", "2", "3", "4", "1.5", "2.5", "3.25", "x", "true", "2024-01-02",
-                              "2024-01-02 03:04:05.678", "[1, 2]", "{k=1}", "{n=1, s=z}"]
+                              "2024-01-02 03:04:05.678", "[1, 2]", "{j=2, k=1}", "{n=1, s=z}"]   # map keys sorted
+
+
+def test_decimal_literals_are_doubles_like_athena(athena):
+    page = athena.get_query_results(QueryExecutionId=run(athena, "SELECT 0.1 + 0.2 AS x, 1.5 AS y")["QueryExecutionId"])
+    assert [c["Type"] for c in page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]] == ["double", "double"]
+    assert texts(page)[1] == ["0.30000000000000004", "1.5"]
 
 
 def test_null_values_have_no_varchar_value(athena):
@@ -790,6 +834,7 @@ def test_failed_queries_report_athena_errors(athena, sql, reason, category, etyp
 @pytest.mark.parametrize("sql, message", [
     ("SELECT * FORM customers", "line 1:10: mismatched input 'FORM'"),
     ("SELEC 1", "line 1:1: mismatched input 'SELEC'. Expecting: "),
+    ("SELECT * FROM customers WHERE", "line 1:30: mismatched input '<EOF>'. Expecting: <expression>"),
 ])
 def test_syntax_errors_are_rejected_at_submission_like_athena(athena, sql, message):
     with pytest.raises(ClientError) as err:

@@ -15,6 +15,7 @@ from lab_helpers.endpoint.server import start_in_thread
 from .test_athena import CUSTOMERS, LAKE, OUTPUT, lake as _lake_fixture  # noqa: F401 - fixture reuse
 
 AWS_CLI = Path(sys.executable).parent / "aws"
+FAST = {"athena_query_wait_polling_delay": 0.05}   # awswrangler polls once a second by default
 
 lake = _lake_fixture
 
@@ -147,7 +148,7 @@ def wr(aws_env):
 
 def test_awswrangler_read_sql_query_without_ctas(wr, session):
     df = wr.athena.read_sql_query("SELECT id, name, country FROM customers ORDER BY id", database="shop",
-                                  ctas_approach=False, s3_output=OUTPUT, boto3_session=session)
+                                  ctas_approach=False, s3_output=OUTPUT, boto3_session=session, **FAST)
     assert df["name"].tolist() == ["Ada", "Bo", "Cy", "Di"]
     assert str(df["id"].dtype) == "Int64"
     assert df.query_metadata["Status"]["State"] == "SUCCEEDED"
@@ -156,7 +157,7 @@ def test_awswrangler_read_sql_query_without_ctas(wr, session):
 def test_awswrangler_read_sql_query_with_ctas_reads_parquet_and_cleans_up(wr, session, lake):
     df = wr.athena.read_sql_query("SELECT o.order_id, c.name, o.amount FROM orders o "
                                   "JOIN customers c ON c.id = o.customer_id", database="shop",
-                                  ctas_approach=True, s3_output=OUTPUT, boto3_session=session)
+                                  ctas_approach=True, s3_output=OUTPUT, boto3_session=session, **FAST)
     assert sorted(df["order_id"].tolist()) == [10, 11, 12, 13, 14, 15]
     assert df.groupby("name")["amount"].sum().to_dict() == {"Ada": 30.0, "Bo": 160.0, "Cy": 20.0}
     tables = [t["Name"] for t in lake("glue").get_tables(DatabaseName="shop")["TableList"]]
@@ -180,16 +181,33 @@ def test_awswrangler_to_parquet_then_athena_reads_the_new_table(wr, session):
     wr.s3.to_parquet(frame, path=f"s3://{LAKE}/curated/grades/", dataset=True, database="shop", table="grades",
                      boto3_session=session)
     df = wr.athena.read_sql_query("SELECT grade, count(*) AS n FROM grades GROUP BY grade ORDER BY grade",
-                                  database="shop", ctas_approach=False, s3_output=OUTPUT, boto3_session=session)
+                                  database="shop", ctas_approach=False, s3_output=OUTPUT, boto3_session=session,
+                                  **FAST)
     assert df.to_dict("records") == [{"grade": "A", "n": 2}, {"grade": "B", "n": 1}]
 
 
 def test_awswrangler_start_query_execution_and_wait(wr, session):
     qid = wr.athena.start_query_execution("SELECT count(*) FROM customers", database="shop", s3_output=OUTPUT,
                                           boto3_session=session)
-    execution = wr.athena.wait_query(qid, boto3_session=session)
+    execution = wr.athena.wait_query(qid, boto3_session=session, **FAST)
     assert execution["Status"]["State"] == "SUCCEEDED"
     assert execution["Statistics"]["DataScannedInBytes"] == len(CUSTOMERS)
     with pytest.raises(wr.exceptions.QueryFailed, match="COLUMN_NOT_FOUND"):
         wr.athena.read_sql_query("SELECT nope FROM customers", database="shop", ctas_approach=False,
-                                 s3_output=OUTPUT, boto3_session=session)
+                                 s3_output=OUTPUT, boto3_session=session, **FAST)
+
+
+def test_pyathena_ddl_ctas_insert_and_show(aws_env, lake):
+    from pyathena import connect
+
+    cursor = connect(s3_staging_dir=OUTPUT, region_name="us-east-1", schema_name="shop", poll_interval=0.05).cursor()
+    cursor.execute("CREATE TABLE nz WITH (format = 'PARQUET', external_location = 's3://lake/curated/nz/') AS "
+                   "SELECT id, name FROM customers WHERE country = 'NZ'")
+    assert cursor.rowcount == 2                       # from UpdateCount, as PyAthena reads it for CTAS
+    cursor.execute("INSERT INTO nz VALUES (9, 'Zed')")
+    assert cursor.rowcount == 1 and cursor.description is None
+    cursor.execute("SHOW TABLES")
+    assert cursor.fetchall() == [("customers",), ("events",), ("nz",), ("orders",)]
+    cursor.execute("SELECT name FROM nz ORDER BY id")
+    assert cursor.fetchall() == [("Ada",), ("Cy",), ("Zed",)]
+    assert "nz" in [t["Name"] for t in lake("glue").get_tables(DatabaseName="shop")["TableList"]]
