@@ -27,7 +27,7 @@ HANDLERS: dict[tuple[str, str], str] = {
         ("StopQueryExecution", "stop_query_execution"), ("GetQueryResults", "get_query_results"),
         ("ListDataCatalogs", "list_data_catalogs"), ("ListDatabases", "list_databases"),
         ("GetDatabase", "get_database"), ("ListTableMetadata", "list_table_metadata"),
-        ("GetTableMetadata", "get_table_metadata"))},
+        ("GetTableMetadata", "get_table_metadata"), ("UpdateWorkGroup", "update_work_group"))},
 }
 
 GUARDS: dict[tuple[str, str], str] = {
