@@ -58,6 +58,7 @@ class Execution:
     completed: float | None = None
     result: QueryResult | None = None
     engine_ms: int = 0
+    scan_limit: int | None = None   # the workgroup's BytesScannedCutoffPerQuery
     cancel: threading.Event = field(default_factory=threading.Event)
     encryption: dict | None = None
     texts: list | None = None
@@ -164,7 +165,8 @@ def start_query_execution(request, ctx):
         id=qid, query=query, database=context.get("Database") or "default",
         catalog=context.get("Catalog") or "AwsDataCatalog", workgroup=wg_name, output_location=output,
         submitted=time.time(), encryption=chosen.get("EncryptionConfiguration"), statement_type=kind,
-        substatement=substatement, output_uri=output_uri(output, qid, kind, substatement))
+        substatement=substatement, output_uri=output_uri(output, qid, kind, substatement),
+        scan_limit=config.get("BytesScannedCutoffPerQuery"))
     state = _state(ctx)
     with state.lock:
         state.executions[ex.id] = ex
@@ -184,6 +186,13 @@ def _run(ctx, region: str, ex: Execution) -> None:
             ex.query, database=ex.database, catalog_name=ex.catalog, query_id=ex.id,
             default_ctas_location=f"{ex.output_location}tables/{ex.id}/", cancel=ex.cancel)
         ex.engine_ms = int((time.perf_counter() - t0) * 1000)
+        if ex.scan_limit and result.data_scanned_bytes > ex.scan_limit:
+            # The workgroup's per-query data usage control cancels the query (no results written).
+            # LIMITATION: the engine measures the bytes after running, so a CTAS or INSERT over the
+            # limit has already written its files; Athena stops while scanning.
+            ex.result = result
+            ex.state, ex.reason = "CANCELLED", "Query cancelled! : Bytes scanned limit was exceeded"
+            return
         ex.manifest = write_success(ctx.store(region), ex, result)
         ex.result = result
         ex.state = "SUCCEEDED"

@@ -844,3 +844,22 @@ def test_syntax_errors_are_rejected_at_submission_like_athena(athena, sql, messa
     assert response["Error"]["Message"].startswith(message)
     assert response["AthenaErrorCode"] == "MALFORMED_QUERY"
     assert select(athena, "SELECT 1") == [["1"]]
+
+
+def test_per_query_scan_limit_cancels_a_query_that_scans_more(athena, lake):
+    lake("s3").put_object(Bucket=LAKE, Key="shop/big/big.csv", Body=b"1,a,b\n" * 1_800_000)  # 10.8 MB
+    lake("glue").create_table(DatabaseName="shop", TableInput={
+        "Name": "big", "TableType": "EXTERNAL_TABLE", "Parameters": {"classification": "csv"},
+        "StorageDescriptor": sd(f"s3://{LAKE}/shop/big/", [("id", "bigint"), ("x", "string"), ("y", "string")],
+                                serde_params={"field.delim": ","})})
+    athena.create_work_group(Name="capped", Configuration={   # 10 MB is the smallest limit AWS accepts
+        "ResultConfiguration": {"OutputLocation": f"s3://{RESULTS}/capped/"}, "BytesScannedCutoffPerQuery": 10_000_000})
+    qid = start(athena, "SELECT count(*) FROM big", output=None, WorkGroup="capped")
+    execution = wait(athena, qid)
+    assert execution["Status"]["State"] == "CANCELLED"
+    assert execution["Status"]["StateChangeReason"] == "Query cancelled! : Bytes scanned limit was exceeded"
+    assert execution["Statistics"]["DataScannedInBytes"] == 10_800_000
+    assert keys_of(lake("s3"), RESULTS, "capped/") == []
+    with pytest.raises(ClientError):
+        athena.get_query_results(QueryExecutionId=qid)
+    run(athena, "SELECT count(*) FROM customers", output=None, WorkGroup="capped")  # small scans still run
