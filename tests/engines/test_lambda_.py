@@ -52,7 +52,8 @@ def log_messages(client, name: str, start_ms: int = 0) -> list[str]:
             events += page["events"]
     except logs.exceptions.ResourceNotFoundException:  # logs are written when an invocation ends
         return []
-    return [e["message"] for e in sorted(events, key=lambda e: (e["timestamp"], e["eventId"]))]
+    # CloudWatch orders by timestamp, then by arrival; eventId is no order (lines of one invocation share a ms)
+    return [e["message"] for e in sorted(events, key=lambda e: e["timestamp"])]
 
 
 def wait_for(predicate, timeout: float = 60, interval: float = 0.2):
