@@ -135,12 +135,19 @@ class TableScanner:
                        if k in ("InputFormat", "SerdeInfo", "Location") and v}},
              (p.get("StorageDescriptor") or {}).get("Location") or "", p.get("Values") or [])
             for p in partitions or []]
+        tparams = table.get("Parameters") or {}
+        pending = []
         for gsd, location, values in groups:
             files = list_files(self.store, location) if location else []
-            if not files:
-                continue
-            pexprs = [_partition_expr(name, t, v) for (name, t), v in zip(ktyped, values)]
-            parts.append(self._group(gsd, files, typed, pexprs, needed, scan, table.get("Parameters") or {}))
+            if files:
+                pending.append((gsd, files, values))
+        merged = self._merged_text(pending, typed, ktyped, scan, tparams) if len(pending) > 1 else None
+        if merged:
+            parts.append(merged)
+        else:
+            for gsd, files, values in pending:
+                pexprs = [_partition_expr(name, t, v) for (name, t), v in zip(ktyped, values)]
+                parts.append(self._group(gsd, files, typed, pexprs, needed, scan, tparams))
         if not parts:
             cols = [f"CAST(NULL AS {t.duckdb()}) AS {quote_ident(n)}" for n, t in typed + ktyped]
             parts.append(f"SELECT {', '.join(cols) or 'NULL AS _empty'} WHERE false")
@@ -162,7 +169,32 @@ class TableScanner:
                                      f"({(sd.get('SerdeInfo') or {}).get('SerializationLibrary')}); "
                                      "use Parquet, JSON or CSV/text tables")
 
-    def _text(self, kind, paths, typed, pexprs, params, tparams) -> str:
+    def _merged_text(self, pending, typed, ktyped, scan: Scan, tparams: dict) -> str | None:
+        """One reader over every partition of a text table whose partitions share one SerDe.
+
+        DuckDB then reads all files in parallel (a UNION ALL of one reader per partition runs the
+        readers one after another); each row gets its partition values by joining on its file name.
+        """
+        first = pending[0][0]
+        kind = storage_format(first)
+        if kind not in ("text", "csv") or any(
+                storage_format(g) != kind or (g.get("SerdeInfo") or {}) != (first.get("SerdeInfo") or {})
+                for g, _, _ in pending):
+            return None
+        rows, all_paths = [], []
+        for _, files, values in pending:
+            exprs = [_partition_value(name, t, v) for (name, t), v in zip(ktyped, values)]
+            for path in local_paths(self.store, files, scan):
+                rows.append(f"({quote_str(path)}, {', '.join(exprs)})")
+                all_paths.append(path)
+            scan.scanned_bytes += sum(f.size for f in files)
+        names = ", ".join(["_file"] + [quote_ident(name) for name, _ in ktyped])
+        params = (first.get("SerdeInfo") or {}).get("Parameters") or {}
+        select = self._text(kind, list(dict.fromkeys(all_paths)), typed, [f"_p.{quote_ident(name)}" for name, _ in ktyped], params,
+                            {**(first.get("Parameters") or {}), **tparams}, filename=True)
+        return f"{select} JOIN (VALUES {', '.join(rows)}) AS _p({names}) ON _r.filename = _p._file"
+
+    def _text(self, kind, paths, typed, pexprs, params, tparams, filename: bool = False) -> str:
         skip = int(params.get("skip.header.line.count") or tparams.get("skip.header.line.count") or 0)
         if kind == "csv":
             delim = params.get("separatorChar", ",")
@@ -178,10 +210,10 @@ class TableScanner:
         reader = (f"read_csv([{', '.join(map(quote_str, paths))}], columns={cols}, header=false, "
                   f"skip={skip}, delim={quote_str(delim)}, quote={quote_str(quote)}, escape={quote_str(escape)}, "
                   f"nullstr={quote_str(nullstr)}, auto_detect=false, strict_mode=false, null_padding=true, "
-                  f"parallel=true)")
+                  f"parallel=true{', filename=true' if filename else ''})" + (" AS _r" if filename else ""))
         exprs = []
         for i, (name, t) in enumerate(typed):
-            src = f"c{i}"
+            src = f"_r.c{i}" if filename else f"c{i}"
             if t.is_string:
                 exprs.append(f"{src} AS {quote_ident(name)}")
             elif t.name == "array" and not t.fields[0][1].is_complex:
@@ -246,12 +278,16 @@ def _htype(text: str, column: str) -> HType:
 
 
 def _partition_expr(name: str, t: HType, value: str | None) -> str:
+    return f"{_partition_value(name, t, value)} AS {quote_ident(name)}"
+
+
+def _partition_value(name: str, t: HType, value: str | None) -> str:
     if value is None or value == HIVE_NULL_PARTITION:
-        return f"CAST(NULL AS {t.duckdb()}) AS {quote_ident(name)}"
+        return f"CAST(NULL AS {t.duckdb()})"
     if not t.is_string and not _castable(value, t):
         raise error("HIVE_INVALID_PARTITION_VALUE", f"Invalid partition value '{value}' for "
                                                     f"{t.duckdb()} partition key: {name}={value}")
-    return f"CAST({quote_str(value)} AS {t.duckdb()}) AS {quote_ident(name)}"
+    return f"CAST({quote_str(value)} AS {t.duckdb()})"
 
 
 def _castable(value: str, t: HType) -> bool:
