@@ -115,7 +115,7 @@ def head_object(bucket: str, key: str) -> StoredObject | None:
     if bucket not in backend.buckets:
         return None
     fake = backend.buckets[bucket].keys.get(key)
-    if fake is None or not hasattr(fake, "value"):
+    if fake is None or not hasattr(type(fake), "value"):
         return None
     return StoredObject(key, fake.size, fake.etag.strip('"'), fake.encryption, fake.kms_key_id)
 
@@ -149,7 +149,7 @@ class MotoObjectStore:
             raise NoSuchBucket(bucket)
         out = []
         for name, fake in list(backend.buckets[bucket].keys.items()):
-            if name.startswith(prefix) and hasattr(fake, "value"):
+            if name.startswith(prefix) and hasattr(type(fake), "value"):
                 out.append(ObjectInfo(name, fake.size, fake.etag.strip('"')))
         out.sort(key=lambda o: o.key)
         return out
@@ -159,7 +159,8 @@ class MotoObjectStore:
         if bucket not in backend.buckets:
             raise NoSuchBucket(bucket)
         fake = backend.buckets[bucket].keys.get(key)
-        if fake is None or not hasattr(fake, "value"):
+        # hasattr(fake, "value") would run moto's property, which copies the whole object
+        if fake is None or not hasattr(type(fake), "value"):   # a delete marker has no value
             raise NoSuchKey(bucket, key)
         return fake
 
