@@ -10,9 +10,9 @@ import boto3
 import pandas as pd
 import pytest
 
-from lab_helpers.endpoint.server import start_in_thread
 
 from .test_athena import CUSTOMERS, LAKE, OUTPUT, lake as _lake_fixture  # noqa: F401 - fixture reuse
+from .test_athena import _fresh_engines, endpoint, session  # noqa: F401 - one endpoint per module, as there
 
 AWS_CLI = Path(sys.executable).parent / "aws"
 FAST = {"athena_query_wait_polling_delay": 0.05}   # awswrangler polls once a second by default
@@ -20,22 +20,6 @@ FAST = {"athena_query_wait_polling_delay": 0.05}   # awswrangler polls once a se
 lake = _lake_fixture
 
 
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    ep = start_in_thread(tmp_path_factory.mktemp("athena-clients-home"))
-    yield ep
-    ep.stop()
-
-
-@pytest.fixture(scope="module")
-def session():
-    return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_engines(endpoint):
-    yield
-    endpoint.app.context.reset()
 
 
 @pytest.fixture

@@ -5,15 +5,6 @@ import pytest
 
 from lab_helpers.authoring.catchup import catch_up
 from lab_helpers.grading import labs
-from lab_helpers.grading.notebook import Session
-
-
-@pytest.fixture
-def workspace(endpoint, monkeypatch, tmp_path):
-    monkeypatch.setenv("LABKIT_HOME", str(endpoint.app.context.home))
-    monkeypatch.setenv("LABKIT_PORT", str(endpoint.port))
-    monkeypatch.delenv("LABKIT_TARGET", raising=False)
-    return Session()
 
 
 def _results(session, lab_id):

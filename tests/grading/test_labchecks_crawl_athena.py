@@ -10,17 +10,8 @@ from click.testing import CliRunner
 
 from lab_helpers.authoring.catchup import catch_up
 from lab_helpers.cli import main as labkit
-from lab_helpers.grading.notebook import Session
 
 QUIET = dict(echo=lambda *_: None)
-
-
-@pytest.fixture
-def workspace(endpoint, monkeypatch):
-    monkeypatch.setenv("LABKIT_HOME", str(endpoint.app.context.home))
-    monkeypatch.setenv("LABKIT_PORT", str(endpoint.port))
-    monkeypatch.delenv("LABKIT_TARGET", raising=False)
-    return Session()
 
 
 def _results(session, lab):

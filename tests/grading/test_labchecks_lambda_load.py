@@ -7,19 +7,10 @@ from click.testing import CliRunner
 
 from lab_helpers.authoring.catchup import catch_up
 from lab_helpers.cli import main as labkit
-from lab_helpers.grading.notebook import Session
 from lab_helpers.stack.names import FETCH_DEMO_DATA, FETCH_S3_DATA
 
 LAB = "02_lambda_load"
 LAB_POLL_LIMIT_S = 300  # what the lab's polling cell allows for the full load
-
-
-@pytest.fixture
-def workspace(endpoint, monkeypatch):
-    monkeypatch.setenv("LABKIT_HOME", str(endpoint.app.context.home))
-    monkeypatch.setenv("LABKIT_PORT", str(endpoint.port))
-    monkeypatch.delenv("LABKIT_TARGET", raising=False)
-    return Session()
 
 
 def _results(session):
