@@ -30,7 +30,7 @@ def make_app() -> DomainDispatcherApplication:
 def disable_bucket_policy_evaluation() -> None:
     """moto evaluates bucket policies without S3 condition keys, so a Deny conditioned on
     ``s3:x-amz-server-side-encryption`` blocks every upload. The kit's iam_lite guard evaluates
-    bucket policies with the real condition keys instead (engines/iam_lite.py)."""
+    bucket policies with the real condition keys instead (engines/iam/lite.py)."""
     from moto.iam.access_control import PermissionResult
     from moto.s3.models import FakeBucket
 

@@ -1,6 +1,8 @@
 """The engine registry: which (service, operation) the kit's engines execute instead of moto.
 
-Adding a service = one module in ``engines/`` + its lines here + one test file + one README row.
+Each engine package (``engines/<service>/__init__.py``) declares its own ``HANDLERS`` and
+``GUARDS`` tables; this module merges them. Adding a service = one package in ``engines/`` +
+its name in ``ENGINE_PACKAGES`` + its tests + one README row.
 ``HANDLERS`` answer an operation completely; ``GUARDS`` run first and may refuse a request
 (e.g. iam_lite's KMS key-policy check) before it passes to moto untouched.
 Values are ``"module:function"`` strings, imported lazily so the endpoint starts fast.
@@ -12,30 +14,25 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-HANDLERS: dict[tuple[str, str], str] = {
-    ("lambda", "Invoke"): "lab_helpers.engines.lambda_:invoke",
-    ("glue", "StartCrawler"): "lab_helpers.engines.glue:start_crawler",
-    ("glue", "StopCrawler"): "lab_helpers.engines.glue:stop_crawler",
-    ("glue", "UpdateCrawler"): "lab_helpers.engines.glue:update_crawler",
-    ("glue", "GetCrawler"): "lab_helpers.engines.glue:get_crawler",
-    ("glue", "GetCrawlers"): "lab_helpers.engines.glue:get_crawlers",
-    ("glue", "GetCrawlerMetrics"): "lab_helpers.engines.glue:get_crawler_metrics",
-    ("glue", "ListCrawls"): "lab_helpers.engines.glue:list_crawls",
-    **{("athena", op): f"lab_helpers.engines.athena:{fn}" for op, fn in (
-        ("StartQueryExecution", "start_query_execution"), ("GetQueryExecution", "get_query_execution"),
-        ("BatchGetQueryExecution", "batch_get_query_execution"), ("ListQueryExecutions", "list_query_executions"),
-        ("StopQueryExecution", "stop_query_execution"), ("GetQueryResults", "get_query_results"),
-        ("ListDataCatalogs", "list_data_catalogs"), ("ListDatabases", "list_databases"),
-        ("GetDatabase", "get_database"), ("ListTableMetadata", "list_table_metadata"),
-        ("GetTableMetadata", "get_table_metadata"), ("UpdateWorkGroup", "update_work_group"))},
-}
+# The engine packages, in the order their tables are merged (a later package may not take an
+# operation an earlier one registered: _tables() refuses duplicates).
+ENGINE_PACKAGES = ("iam", "lambda_", "glue", "athena")
 
-GUARDS: dict[tuple[str, str], str] = {
-    ("s3", "PutObject"): "lab_helpers.engines.iam_lite:guard_write",
-    ("s3", "CopyObject"): "lab_helpers.engines.iam_lite:guard_write",
-    ("s3", "CreateMultipartUpload"): "lab_helpers.engines.iam_lite:guard_write",
-    ("s3", "GetObject"): "lab_helpers.engines.iam_lite:guard_read",
-}
+
+def _tables() -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
+    handlers: dict[tuple[str, str], str] = {}
+    guards: dict[tuple[str, str], str] = {}
+    for name in ENGINE_PACKAGES:
+        package = importlib.import_module(f"lab_helpers.engines.{name}")
+        for table, out in ((package.HANDLERS, handlers), (package.GUARDS, guards)):
+            for key, ref in table.items():
+                if key in out:
+                    raise RuntimeError(f"{key} is registered twice: {out[key]} and {ref}")
+                out[key] = ref
+    return handlers, guards
+
+
+HANDLERS, GUARDS = _tables()
 
 
 @dataclass
@@ -123,7 +120,10 @@ class Registry:
         """{module name: [service:Operation, ...]} for the health report and the README table."""
         out: dict[str, list[str]] = {}
         for (service, op), ref in sorted({**self.handlers, **self.guards}.items()):
-            module = (ref.split(":")[0] if isinstance(ref, str) else ref.__module__).rsplit(".", 1)[-1]
+            module = ref.split(":")[0] if isinstance(ref, str) else ref.__module__
+            # the engine package (lab_helpers.engines.<package>.api -> <package>); else the module
+            parts = module.split(".")
+            module = parts[2] if parts[:2] == ["lab_helpers", "engines"] and len(parts) > 2 else parts[-1]
             out.setdefault(module, []).append(f"{service}:{op}")
         return out
 

@@ -15,7 +15,7 @@ import threading
 import time
 
 from .bank import EXAMS, Question
-from .exam import EXAM_QUESTIONS, PASS_SCORE, SCALING_RULE, ExamReport, draw_exam, grade_exam, save_report
+from .exam import EXAM_QUESTIONS, SCALING_RULE, ExamReport, draw_exam, grade_exam, report_html, save_report
 from .quiz import InvalidAnswer, parse_answer
 
 _TICK_SECONDS = 5
@@ -103,37 +103,6 @@ class PracticeExam:
         if self._ui is None:
             self._ui = _ExamForm(self)
         display(self._ui.root)
-
-
-def report_html(report: ExamReport) -> str:
-    color = "#1b7f3b" if report.passed else "#b3261e"
-    verdict = "PASS" if report.passed else "FAIL"
-    rows = "".join(
-        f"<tr><td>{d}. {html.escape(v['name'])}</td><td>{v['correct']}/{v['total']}</td>"
-        f"<td><div style='background:#ddd;width:160px'><div style='background:{color};height:10px;"
-        f"width:{int(1.6 * v['percent'])}px'></div></div></td><td>{v['percent']:.0f} %</td></tr>"
-        for d, v in report.domains().items())
-    parts = [f"<h3 style='color:{color}'>{report.score}/1000 — {verdict} (pass mark {PASS_SCORE})</h3>",
-             f"<p>{report.correct} of {report.total} correct, {report.answered} answered"
-             + (", time ran out: submitted automatically" if report.timed_out else "") + ".<br>"
-             f"<small>{html.escape(SCALING_RULE)}. Seed {report.seed}: <code>labkit exam {report.exam.lower()} "
-             f"--seed {report.seed}</code> retakes the same form.</small></p>",
-             f"<table>{rows}</table>"]
-    missed = report.missed()
-    if missed:
-        parts.append(f"<h4>Review: {len(missed)} missed</h4>")
-    for m in missed:
-        why = "".join(f"<li>{html.escape(k)}) {html.escape(t)}</li>" for k, t in m["choice_explanations"].items())
-        parts.append(
-            f"<details><summary>Q{m['number']} <code>{html.escape(m['id'])}</code> · domain {m['domain']}</summary>"
-            f"<p><b>Your answer:</b><br>{_lines(m['your_answer_text'])}</p>"
-            f"<p><b>Right answer:</b><br>{_lines(m['answer_text'])}</p>"
-            f"<p>{html.escape(m['explanation'])}</p><ul>{why}</ul></details>")
-    return "".join(parts)
-
-
-def _lines(text: str) -> str:
-    return "<br>".join(html.escape(line) for line in text.splitlines())
 
 
 class _ExamForm:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from ...engines.policy_eval import allows_role
+from ...engines.iam.policy import allows_role
 from ..checks import Check, Part, object_encryption_parts
 
 # Roles that read or write the encrypted lake in later labs.

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import ClientError
 
-from ...engines.policy_eval import allows_role
+from ...engines.iam.policy import allows_role
 from ...stack.names import FETCH_DEMO_DATA, FETCH_S3_DATA, LMS_RAW_PREFIX, SIS_RAW_PREFIX
 from ..checks import Check, Part
 

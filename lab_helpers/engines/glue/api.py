@@ -1,0 +1,231 @@
+"""api: the Glue crawler operations the engine answers (runs, state, metrics, crawl history)."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from ...endpoint import moto_adapter
+from ...endpoint.registry import EngineError, EngineResponse
+from .crawler import CrawlOutcome, crawl
+from ..iam.lite import RoleObjectStore
+
+log = logging.getLogger("labkit.glue")
+LOG_GROUP = "/aws-glue/crawlers"
+
+
+@dataclass
+class Run:
+    crawl_id: str
+    start: float
+    end: float | None = None
+    state: str = "RUNNING"            # ListCrawls CrawlState: RUNNING | COMPLETED | CANCELLED | FAILED
+    outcome: CrawlOutcome | None = None
+    error: str = ""
+
+
+@dataclass
+class CrawlerState:
+    state: str = "READY"
+    runs: list[Run] = field(default_factory=list)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class _Crawlers:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.by_name: dict[str, CrawlerState] = {}
+
+    def get(self, name: str) -> CrawlerState:
+        with self.lock:
+            return self.by_name.setdefault(name, CrawlerState())
+
+    def shutdown(self) -> None:
+        for st in self.by_name.values():
+            st.cancel.set()
+
+
+def _crawlers(ctx) -> _Crawlers:
+    return ctx.state("glue_crawlers", _Crawlers)
+
+
+def _definition(name: str, region: str) -> dict:
+    crawler = moto_adapter.glue_crawler(name, region)
+    if crawler is None:
+        raise EngineError("EntityNotFoundException", f"Crawler with name {name} has not been found", 400)
+    return crawler
+
+
+def _ts(epoch: float) -> float:
+    return epoch
+
+
+def _view(crawler: dict, st: CrawlerState) -> dict:
+    """GetCrawler's Crawler with the run state this engine owns."""
+    out = copy.deepcopy(crawler)
+    out["State"] = st.state
+    out.pop("LastCrawl", None)
+    finished = [r for r in st.runs if r.end is not None]
+    if st.runs:
+        current = st.runs[-1]
+        out["CrawlElapsedTime"] = int(((current.end or time.time()) - current.start) * 1000) if current.end is None else 0
+    if finished:
+        last = finished[-1]
+        out["LastCrawl"] = {
+            "Status": {"COMPLETED": "SUCCEEDED"}.get(last.state, last.state),
+            "LogGroup": LOG_GROUP, "LogStream": crawler["Name"], "MessagePrefix": last.crawl_id,
+            "StartTime": _ts(last.start),
+        }
+        if last.error:
+            out["LastCrawl"]["ErrorMessage"] = last.error
+    for key, value in list(out.items()):
+        if isinstance(value, dt.datetime):
+            out[key] = value.timestamp()
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _write_log(ctx, region: str, stream: str, lines: list[str]) -> None:
+    logs = ctx.client("logs", region)
+    for create in (lambda: logs.create_log_group(logGroupName=LOG_GROUP),
+                   lambda: logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)):
+        try:
+            create()
+        except logs.exceptions.ResourceAlreadyExistsException:
+            pass
+    now = int(time.time() * 1000)
+    events = [{"timestamp": now, "message": line} for line in lines if line.strip()]
+    for i in range(0, len(events), 1000):
+        logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream, logEvents=events[i:i + 1000])
+
+
+def _role_store(ctx, role: str, region: str, name: str) -> RoleObjectStore:
+    role_arn = role if role.startswith("arn:") else f"arn:aws:iam::{moto_adapter.ACCOUNT_ID}:role/{role}"
+    creds = ctx.client("sts", region).assume_role(RoleArn=role_arn, RoleSessionName=f"AWS-Crawler")["Credentials"]
+    principal = moto_adapter.principal_for_access_key(creds["AccessKeyId"])
+    return RoleObjectStore(ctx.store(region), principal, region)
+
+
+def _execute(ctx, region: str, crawler: dict, st: CrawlerState, run: Run) -> None:
+    name = crawler["Name"]
+    try:
+        targets = crawler.get("Targets") or {}
+        other = [k for k, v in targets.items() if v and k != "S3Targets"]
+        if other:
+            outcome = CrawlOutcome(status="FAILED", error_message=(
+                f"The local crawler crawls S3 targets only; {', '.join(other)} are not emulated."))
+        else:
+            store = _role_store(ctx, crawler.get("Role", ""), region, name)
+            outcome = crawl(crawler, store, ctx.catalog(region), crawl_id=run.crawl_id)
+    except Exception as exc:  # the crawler must end in a state, never leave RUNNING behind
+        log.exception("crawl %s of %s crashed", run.crawl_id, name)
+        outcome = CrawlOutcome(status="FAILED", error_message=f"Internal error in the local crawler: {exc}")
+    run.outcome = outcome
+    run.error = outcome.error_message
+    st.state = "STOPPING"
+    try:
+        _write_log(ctx, region, name, outcome.log_lines or [f"[{run.crawl_id}] BENCHMARK : Crawler finished"])
+    except Exception:
+        log.exception("could not write crawler logs for %s", name)
+    time.sleep(0.2)  # STOPPING is observable, as on AWS, before READY
+    run.state = "CANCELLED" if st.cancel.is_set() else ("COMPLETED" if outcome.status == "SUCCEEDED" else "FAILED")
+    run.end = time.time()
+    st.state = "READY"
+
+
+def start_crawler(request, ctx):
+    name = request.json().get("Name", "")
+    crawler = _definition(name, request.region)
+    st = _crawlers(ctx).get(name)
+    with _crawlers(ctx).lock:
+        if st.state != "READY":
+            raise EngineError("CrawlerRunningException", f"Crawler with name {name} has already started", 400)
+        st.state = "RUNNING"
+        st.cancel = threading.Event()
+        run = Run(str(uuid.uuid4()), time.time())
+        st.runs.append(run)
+    threading.Thread(target=_execute, args=(ctx, request.region, crawler, st, run), daemon=True,
+                     name=f"crawl-{name}").start()
+    return EngineResponse.json({})
+
+
+def stop_crawler(request, ctx):
+    name = request.json().get("Name", "")
+    _definition(name, request.region)
+    st = _crawlers(ctx).get(name)
+    if st.state != "RUNNING":
+        raise EngineError("CrawlerNotRunningException", f"Crawler with name {name} isn't running", 400)
+    st.cancel.set()
+    st.state = "STOPPING"
+    return EngineResponse.json({})
+
+
+def update_crawler(request, ctx):
+    """UpdateCrawler (moto lacks it): change a stopped crawler's definition, as Glue does."""
+    body = request.json()
+    name = body.get("Name", "")
+    _definition(name, request.region)
+    if _crawlers(ctx).get(name).state != "READY":
+        raise EngineError("CrawlerRunningException", f"Crawler with name {name} is running; update it when it is READY",
+                          400)
+    moto_adapter.update_glue_crawler(name, request.region, body)
+    return EngineResponse.json({})
+
+
+def get_crawler(request, ctx):
+    name = request.json().get("Name", "")
+    return EngineResponse.json({"Crawler": _view(_definition(name, request.region), _crawlers(ctx).get(name))})
+
+
+def get_crawlers(request, ctx):
+    names = moto_adapter.glue_crawler_names(request.region)
+    return EngineResponse.json({"Crawlers": [_view(_definition(n, request.region), _crawlers(ctx).get(n))
+                                             for n in names]})
+
+
+def get_crawler_metrics(request, ctx):
+    wanted = request.json().get("CrawlerNameList") or moto_adapter.glue_crawler_names(request.region)
+    metrics = []
+    for name in wanted:
+        _definition(name, request.region)
+        st = _crawlers(ctx).get(name)
+        done = [r for r in st.runs if r.end is not None]
+        durations = sorted(r.end - r.start for r in done)
+        last = done[-1].outcome if done else None
+        metrics.append({
+            "CrawlerName": name,
+            "TimeLeftSeconds": 0.0,
+            "StillEstimating": False,
+            "LastRuntimeSeconds": round(durations[-1], 3) if durations else 0.0,
+            "MedianRuntimeSeconds": round(durations[len(durations) // 2], 3) if durations else 0.0,
+            "TablesCreated": len(last.tables_created) if last else 0,
+            "TablesUpdated": len(last.tables_updated) if last else 0,
+            "TablesDeleted": len(last.tables_deleted) if last else 0,
+        })
+    return EngineResponse.json({"CrawlerMetricsList": metrics})
+
+
+def list_crawls(request, ctx):
+    name = request.json().get("CrawlerName", "")
+    _definition(name, request.region)
+    crawls = []
+    for run in reversed(_crawlers(ctx).get(name).runs):
+        item = {"CrawlId": run.crawl_id, "State": run.state, "StartTime": run.start,
+                "LogGroup": LOG_GROUP, "LogStream": name, "MessagePrefix": run.crawl_id}
+        if run.end is not None:
+            item["EndTime"] = run.end
+            item["DPUHour"] = 0.0
+        if run.outcome is not None:
+            o = run.outcome
+            item["Summary"] = json.dumps({"TABLE": {"ADD": {"Count": len(o.tables_created)},
+                                                    "UPDATE": {"Count": len(o.tables_updated)},
+                                                    "DELETE": {"Count": len(o.tables_deleted)}},
+                                          "PARTITION": {"ADD": {"Count": o.partitions_created}}})
+        if run.error:
+            item["ErrorMessage"] = run.error
+        crawls.append(item)
+    return EngineResponse.json({"Crawls": crawls})
