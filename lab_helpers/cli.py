@@ -185,7 +185,7 @@ def reset(yes):
 
     settings = _settings()
     if settings.target != "local":
-        raise click.ClickException("reset wipes the local endpoint only; on AWS use `labkit down --target aws`.")
+        raise click.ClickException("reset wipes the local endpoint only. On a real account, delete what the labs created in the AWS console (everything is tagged labkit:workspace=<guid>); a `labkit teardown` command is planned.")
     if not yes and sys.stdin.isatty():
         click.confirm("Delete every resource on the local endpoint and start over?", abort=True)
     target = get_target(settings)

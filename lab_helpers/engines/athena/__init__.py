@@ -13,7 +13,8 @@ ColumnInfo; Statistics are real (engine time, DataScannedInBytes); workgroup res
 (Create/Get/List/Delete); UpdateWorkGroup, which moto lacks, is done here.
 
 LIMITATIONS: see ``sql`` for SQL coverage. Executions live in memory (cleared by
-reset); no result reuse, no query queue limits, no per-query data usage limits, no
+reset); no result reuse, no query queue limits; of the workgroup's data usage controls only the per-query
+limit (BytesScannedCutoffPerQuery) is enforced, workgroup-wide limits are not; no
 prepared statements or ExecutionParameters beyond simple ``?`` substitution; ``.metadata``
 files are JSON, not Athena's binary format.
 

@@ -163,12 +163,12 @@ class _Crawl:
             raise _Failure(
                 f"Custom classifiers are not emulated by the local Glue crawler (Classifiers: "
                 f"{', '.join(classifiers)}). Remove them with update_crawler(Name='{self.name}', "
-                f"Classifiers=[]) to use the built-in CSV, JSON and Parquet classifiers, or run on --target aws.")
+                f"Classifiers=[]) to use the built-in CSV, JSON and Parquet classifiers, or run this crawler on AWS (LABKIT_TARGET=aws).")
         targets = self.crawler.get("Targets") or {}
         others = [k for k in OTHER_TARGETS if targets.get(k)]
         if others:
             raise _Failure(f"The local Glue crawler crawls S3 targets only; {', '.join(others)} are not "
-                           f"emulated. Point the crawler at S3 paths, or run on --target aws.")
+                           f"emulated. Point the crawler at S3 paths, or run this crawler on AWS (LABKIT_TARGET=aws).")
         raw = self.crawler.get("Configuration") or ""
         try:
             config = json.loads(raw) if raw.strip() else {}
