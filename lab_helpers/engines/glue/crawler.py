@@ -38,6 +38,7 @@ import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .classifiers import FileSchema, classify, with_estimate
 from .catalog_writer import CatalogWriter, assign_names, norm
@@ -70,14 +71,25 @@ class _Failure(Exception):
     """Ends the crawl FAILED with this (Glue-like, teaching) message."""
 
 
-def crawl(crawler: dict, store: ObjectStore, catalog: Catalog, *, crawl_id: str = "") -> CrawlOutcome:
-    """Run one crawl; never raises: any error ends in status FAILED with its message."""
+class _Stopped(Exception):
+    """StopCrawler arrived: end the crawl CANCELLED before anything more is written."""
+
+
+def crawl(crawler: dict, store: ObjectStore, catalog: Catalog, *, crawl_id: str = "",
+          stopped: Callable[[], bool] | None = None) -> CrawlOutcome:
+    """Run one crawl; never raises: any error ends in status FAILED with its message.
+
+    ``stopped`` is polled between objects and before the Data Catalog is written: once it
+    answers True the crawl ends CANCELLED and writes nothing more (StopCrawler)."""
     crawl_id = crawl_id or str(uuid.uuid4())
     outcome = CrawlOutcome()
     log = _Log(crawl_id, outcome.log_lines)
     log("BENCHMARK", f"Running Start Crawl for Crawler {crawler.get('Name', '')}")
     try:
-        _Crawl(crawler, store, catalog, outcome, log, crawl_id).run()
+        _Crawl(crawler, store, catalog, outcome, log, crawl_id, stopped).run()
+    except _Stopped:
+        outcome.status = "CANCELLED"
+        log("BENCHMARK", "Crawler was stopped: nothing more is written to the Data Catalog")
     except _Failure as exc:
         outcome.fail(str(exc))
     except Exception as exc:  # noqa: BLE001 - a broken crawl must never take the endpoint down
@@ -147,7 +159,8 @@ class _Target:
 
 
 class _Crawl:
-    def __init__(self, crawler, store, catalog, outcome, log, crawl_id):
+    def __init__(self, crawler, store, catalog, outcome, log, crawl_id, stopped=None):
+        self.stopped = stopped or (lambda: False)
         self.crawler, self.store, self.catalog = crawler, store, catalog
         self.outcome, self.log, self.crawl_id = outcome, log, crawl_id
         self.name = crawler.get("Name", "")
@@ -206,6 +219,7 @@ class _Crawl:
             raise _Failure(f"The crawler found {len(specs)} tables, more than its TableThreshold of "
                            f"{cfg['threshold']}; nothing was written to the Data Catalog.")
 
+        self._check_stopped()
         self.log("BENCHMARK", f"Classification complete, writing results to database {self.db}")
         self.log("INFO", self._config_line(cfg["config"], cfg["update"], cfg["delete"]))
         if not db_exists:
@@ -225,6 +239,10 @@ class _Crawl:
         self._summary()
         for message in failures:
             self.outcome.fail(message)
+
+    def _check_stopped(self) -> None:
+        if self.stopped():
+            raise _Stopped()
 
     def _scan(self, incremental: bool, ours: list[dict]) -> tuple[list[str], dict[str, list[Entry]]]:
         """List and classify every target; a target that fails entirely is a failure message."""
@@ -293,6 +311,7 @@ class _Crawl:
         per_folder: dict[tuple, list[Entry]] = defaultdict(list)
         denied_msg = ""
         for e in candidates:
+            self._check_stopped()
             folder = per_folder[e.rel[:-1]]
             if target.sample_size and len(folder) >= target.sample_size:
                 e.schema = with_estimate(folder[0].schema, e.size)
