@@ -112,6 +112,8 @@ STATEMENT_STARTS = ("'ALTER', 'ANALYZE', 'CALL', 'COMMIT', 'CREATE', 'DEALLOCATE
 
 
 _STARTS = {w.strip("'") for w in STATEMENT_STARTS.split(", ")} | {"MSCK"}
+# Every keyword a statement may begin with (Trino's list plus Athena's own statements).
+STATEMENT_KEYWORDS = _STARTS | {"OPTIMIZE", "VACUUM", "TABLE", "REFRESH", "COMMENT", "TRUNCATE", "DENY"}
 
 
 def syntax_error(sql: str, err: ParseError) -> AthenaSyntaxError:

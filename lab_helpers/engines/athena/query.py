@@ -12,7 +12,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from .errors import STATEMENT_STARTS, AthenaSyntaxError, star_alias, syntax_error
+from .errors import STATEMENT_KEYWORDS, STATEMENT_STARTS, AthenaSyntaxError, position, star_alias, syntax_error
 from .types import text_column
 
 
@@ -56,6 +56,11 @@ def check_syntax(sql: str) -> None:
                                 2, 1006, "SYNTAX_ERROR")
     if _HIVE_DDL.match(head):
         return
+    first = re.match(r"[A-Za-z_]+|\S", head).group(0)
+    if first.upper() not in STATEMENT_KEYWORDS and first != "(":
+        line, col = position(text, len(text) - len(head))
+        raise AthenaSyntaxError(f"line {line}:{col}: mismatched input '{first}'. Expecting: " + STATEMENT_STARTS,
+                                2, 1006, "SYNTAX_ERROR")
     parse_one(text)
 
 
@@ -74,6 +79,9 @@ def parse_one(sql: str) -> exp.Expression:
         raise syntax_error(sql, e) from None
     except sqlglot.errors.TokenError as e:
         raise AthenaSyntaxError(f"line 1:1: {e}", 2, 1006, "SYNTAX_ERROR") from None
+    except RecursionError:   # hundreds of nested parentheses: Trino refuses these as well
+        raise AthenaSyntaxError("line 1:1: Statement is too large (stack overflow during analysis)",
+                                2, 1006, "SYNTAX_ERROR") from None
     if len(trees) != 1:
         raise AthenaSyntaxError(f"Only one sql statement is allowed. Got: {len(trees)}", 2, 1006, "SYNTAX_ERROR")
     star = star_alias(sql)

@@ -44,7 +44,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from .errors import (AthenaQueryError, AthenaSyntaxError, QueryCancelled, translate)
+from .errors import (AthenaQueryError, AthenaSyntaxError, QueryCancelled, error, position, translate)
 from .functions import macro_statements, rewrite
 from . import ddl as athena_ddl
 from . import partitions as athena_partitions
@@ -53,6 +53,7 @@ from .query import (LEADING_COMMENTS, QueryResult, check_syntax, name_outputs, p
                     result_text_rows, strip_statement)
 from .resolve import Resolver
 from .types import athena_type, output_cast, python_rows
+from ..platform.sandbox import sandboxed_duckdb
 from ..ports import Catalog, ObjectStore
 
 __all__ = ["AthenaSQLEngine", "AthenaQueryError", "AthenaSyntaxError", "QueryCancelled", "QueryResult",
@@ -72,17 +73,20 @@ class Relation:
 class AthenaSQLEngine:
     """Runs Athena SQL against a Catalog and an ObjectStore; safe to call from several threads."""
 
-    def __init__(self, catalog: Catalog, store: ObjectStore, *, work_dir: str | None = None):
+    def __init__(self, catalog: Catalog, store: ObjectStore, *, work_dir: str | None = None,
+                 cache_dirs: tuple[str, ...] = ()):
+        """``cache_dirs``: where the store's ``local_path`` puts objects; with ``work_dir`` the only
+        directories DuckDB may touch (the sandbox: no host files, no network)."""
         self.catalog, self.store = catalog, store
         self.work_dir = work_dir or tempfile.mkdtemp(prefix="labkit-athena-")
-        self._db = duckdb.connect(":memory:", config={
-            "autoinstall_known_extensions": False, "autoload_known_extensions": False})
-        for stmt in ["SET GLOBAL integer_division = true", "SET GLOBAL TimeZone = 'UTC'",
-                     "SET GLOBAL preserve_insertion_order = false",
-                     # type_pushdown turns TRY_CAST over read_csv columns into strict typed parsing, which
-                     # would fail on the values Hive's SerDes read as NULL (e.g. '' or 'n/a' in a bigint).
-                     "SET GLOBAL disabled_optimizers = 'type_pushdown'", *macro_statements()]:
-            self._db.execute(stmt)
+        cache_root = getattr(getattr(store, "cache", None), "root", None)
+        allowed = [self.work_dir, *cache_dirs, *([cache_root] if cache_root else [])]
+        self._db = sandboxed_duckdb(allowed, [
+            "SET GLOBAL integer_division = true", "SET GLOBAL TimeZone = 'UTC'",
+            "SET GLOBAL preserve_insertion_order = false",
+            # type_pushdown turns TRY_CAST over read_csv columns into strict typed parsing, which
+            # would fail on the values Hive's SerDes read as NULL (e.g. '' or 'n/a' in a bigint).
+            "SET GLOBAL disabled_optimizers = 'type_pushdown'", *macro_statements()])
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -94,8 +98,10 @@ class AthenaSQLEngine:
 
     def execute(self, sql: str, *, database: str = "default", catalog_name: str = "AwsDataCatalog",
                 query_id: str = "", default_ctas_location: str | None = None,
-                cancel: threading.Event | None = None) -> QueryResult:
-        with Execution(self, sql, database, catalog_name, query_id, default_ctas_location, cancel) as run:
+                cancel: threading.Event | None = None, store: ObjectStore | None = None) -> QueryResult:
+        """``store``: S3 as the caller (reads and writes checked by iam_lite); default the engine's."""
+        with Execution(self, sql, database, catalog_name, query_id, default_ctas_location, cancel,
+                       store) as run:
             return run.run()
 
 
@@ -103,8 +109,9 @@ class Execution:
     """One statement on its own DuckDB cursor, with a watcher that interrupts it on cancel."""
 
     def __init__(self, engine: AthenaSQLEngine, sql: str, database: str, catalog_name: str, query_id: str,
-                 default_ctas_location: str | None, cancel: threading.Event | None):
-        self.engine, self.catalog, self.store = engine, engine.catalog, engine.store
+                 default_ctas_location: str | None, cancel: threading.Event | None,
+                 store: ObjectStore | None = None):
+        self.engine, self.catalog, self.store = engine, engine.catalog, store or engine.store
         self.sql, self.database = sql, (database or "default").lower()
         self.catalog_name, self.query_id = catalog_name, query_id
         self.default_ctas_location = default_ctas_location
@@ -170,6 +177,7 @@ class Execution:
     def bind(self, tree: exp.Expression, sql: str, database: str | None = None) -> Relation:
         """Resolve tables, rewrite functions, transpile, and let DuckDB bind the result."""
         original = tree.copy()
+        refuse_table_functions(tree, sql)
         resolver = Resolver(self.catalog, self.store, self.con, self.catalog_name)
         try:
             resolver.resolve(tree, sql, database or self.database)
@@ -215,6 +223,18 @@ class Execution:
             raise QueryCancelled() from None
         except duckdb.Error as e:
             raise translate(e, self.sql, rel.original if rel else None, rel.resolver.paths if rel else {}) from None
+
+
+def refuse_table_functions(tree: exp.Expression, sql: str) -> None:
+    """A FROM item that is a function call (DuckDB's ``read_text``, ``read_csv``, ``glob``, …) is not
+    Athena SQL: refuse it as Trino does, before DuckDB could read a file. UNNEST is Athena's own."""
+    for table in tree.find_all(exp.Table):
+        func = table.this
+        if isinstance(func, exp.Func) and not isinstance(func, exp.Unnest):
+            name = (func.name if isinstance(func, exp.Anonymous) else func.sql_name()).lower()
+            at = re.search(rf"\b{re.escape(name)}\s*\(", sql, re.IGNORECASE)
+            raise error("FUNCTION_NOT_FOUND", f"Table function '{name}' not registered",
+                        position(sql, at.start()) if at else None)
 
 
 _RE = re.IGNORECASE | re.DOTALL
