@@ -25,7 +25,8 @@ import boto3  # noqa: E402
 import duckdb  # noqa: E402
 
 from lab_helpers import datasets  # noqa: E402
-from lab_helpers.endpoint import moto_adapter  # noqa: E402
+from lab_helpers.endpoint import moto  # noqa: E402
+from lab_helpers.endpoint.moto import s3 as moto_s3  # noqa: E402
 from lab_helpers.endpoint.server import start_in_thread  # noqa: E402
 
 GROUP_BY = ("SELECT course_id, count(*) AS views, count(DISTINCT user_id) AS users FROM requests "
@@ -35,7 +36,7 @@ DUCK_GROUP_BY = GROUP_BY.replace("FROM requests", "FROM read_csv('{glob}', heade
 
 
 def _clients():
-    moto_adapter.reset()
+    moto.reset()
     ep = start_in_thread(Path(tempfile.mkdtemp()))
     s = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
     return ep, (lambda name: s.client(name, endpoint_url=ep.url))
@@ -76,7 +77,7 @@ def group_by(scale, runs):
     csv_bytes = 0
     for obj in datasets.generate(scale=scale):
         if obj.key.startswith("lmsapi/"):   # the LMS tables, crawled as in lab 03
-            moto_adapter.seed_object("bench-raw", obj.key, obj.body)
+            moto_s3.seed_object("bench-raw", obj.key, obj.body)
         if obj.key.startswith("lmsapi/requests/"):
             path = local / obj.key
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,21 +20,22 @@ logging.getLogger("werkzeug").setLevel(logging.ERROR)
 import boto3  # noqa: E402
 
 from lab_helpers import datasets  # noqa: E402
-from lab_helpers.endpoint import moto_adapter  # noqa: E402
+from lab_helpers.endpoint import moto  # noqa: E402
+from lab_helpers.endpoint.moto import s3 as moto_s3  # noqa: E402
 from lab_helpers.endpoint.server import start_in_thread  # noqa: E402
 
 
 def crawl_times(scale, runs):
     out = {"sis": [], "lms": []}
     for _ in range(runs):
-        moto_adapter.reset()
+        moto.reset()
         ep = start_in_thread(Path(tempfile.mkdtemp()))
         s = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
         s3, glue = s.client("s3", endpoint_url=ep.url), s.client("glue", endpoint_url=ep.url)
         s3.create_bucket(Bucket="bench-raw")
         rows = datasets.requests_rows(scale)
         for obj in datasets.generate(scale=scale):  # seeded in-process: the crawl is what is measured
-            moto_adapter.seed_object("bench-raw", obj.key, obj.body)
+            moto_s3.seed_object("bench-raw", obj.key, obj.body)
         s.client("iam", endpoint_url=ep.url).create_role(RoleName="r", AssumeRolePolicyDocument="{}")
         for name, path in (("sis", "sisdb/sisdemo/"), ("lms", "lmsapi/")):
             glue.create_crawler(Name=name, Role="r", DatabaseName=f"db_{name}",

@@ -22,7 +22,7 @@ logging.getLogger("labkit").setLevel(logging.ERROR)
 
 import boto3  # noqa: E402
 
-from lab_helpers.endpoint import moto_adapter  # noqa: E402
+from lab_helpers.endpoint import moto  # noqa: E402
 from lab_helpers.endpoint.server import start_in_thread  # noqa: E402
 from lab_helpers.stack.names import FETCH_DEMO_DATA, Names, new_guid  # noqa: E402
 from lab_helpers.stack.provision import provision  # noqa: E402
@@ -37,7 +37,7 @@ def _session():
 
 
 def _endpoint():
-    moto_adapter.reset()
+    moto.reset()
     return start_in_thread(Path(tempfile.mkdtemp(prefix="bench-lambda-")))
 
 

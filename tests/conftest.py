@@ -29,9 +29,9 @@ def _isolated_aws_env(monkeypatch, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _fresh_moto_state():
     """moto's backends are process-global: every test starts from an empty account."""
-    from lab_helpers.endpoint import moto_adapter
+    from lab_helpers.endpoint import moto
 
-    moto_adapter.reset()
+    moto.reset()
     yield
 
 

@@ -2,7 +2,7 @@
 
 Engine cores (Athena SQL, the crawler, DataBrew jobs, Redshift SQL) never touch moto or HTTP.
 They receive a ``Catalog`` and an ``ObjectStore``; the endpoint wires those to moto's backends
-(``endpoint/moto_adapter.py``), and tests wire them to the in-memory fakes below. Shapes follow
+(``endpoint/moto/s3.py``), and tests wire them to the in-memory fakes below. Shapes follow
 the Glue API exactly (``GetTable``'s ``Table``, ``TableInput``, ``PartitionInput``), so a core
 written against the fakes behaves the same behind boto3.
 """

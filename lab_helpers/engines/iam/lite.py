@@ -1,8 +1,8 @@
 """lite: the S3 guards and the role-scoped object store that enforce KMS key policies and bucket-policy denies."""
 from __future__ import annotations
 
-from ...endpoint import moto_adapter
-from ...endpoint.moto_adapter import Principal
+from ...endpoint.moto import iam as moto_iam, kms as moto_kms, s3 as moto_s3, sts as moto_sts
+from ...endpoint.moto.sts import Principal
 from ...endpoint.registry import EngineError
 from .policy import as_list as _as_list
 from .policy import condition_holds as _condition_holds
@@ -19,7 +19,7 @@ SSE_KEY_HEADER = "x-amz-server-side-encryption-aws-kms-key-id"
 
 def _identity_allows(principal: Principal, action: str, resource: str) -> bool:
     allowed = False
-    for doc in moto_adapter.role_policy_documents(principal.role_name):
+    for doc in moto_iam.role_policy_documents(principal.role_name):
         for st in _statements(doc):
             if not _matches(st.get("Action"), action) or not _matches(st.get("Resource", "*"), resource):
                 continue
@@ -30,7 +30,7 @@ def _identity_allows(principal: Principal, action: str, resource: str) -> bool:
     return allowed
 
 
-def kms_allows(principal: Principal, key: moto_adapter.KmsKey, action: str) -> bool:
+def kms_allows(principal: Principal, key: moto_kms.KmsKey, action: str) -> bool:
     """Would AWS let this principal call ``action`` on the key? (key policy + delegated IAM)."""
     if principal.kind == "root":
         return True
@@ -64,7 +64,7 @@ def check_kms(principal: Principal, key_ref: str, action: str, region: str) -> N
     """Raise StoreAccessDenied with AWS's text unless the principal may use the key."""
     if principal.kind == "root":
         return
-    key = moto_adapter.kms_key(key_ref, region)
+    key = moto_kms.kms_key(key_ref, region)
     if key is None:
         raise StoreAccessDenied(f"Invalid keyId {key_ref}")
     if key.state != "Enabled":
@@ -74,7 +74,7 @@ def check_kms(principal: Principal, key_ref: str, action: str, region: str) -> N
 
 
 def check_bucket_policy_put(principal: Principal, bucket: str, key: str, headers: dict[str, str]) -> None:
-    policy = moto_adapter.bucket_policy(bucket)
+    policy = moto_s3.bucket_policy(bucket)
     context = {f"s3:{SSE_HEADER}": headers.get(SSE_HEADER), f"s3:{SSE_KEY_HEADER}": headers.get(SSE_KEY_HEADER)}
     context = {k: v for k, v in context.items() if v is not None}
     resource = f"arn:aws:s3:::{bucket}/{key}"
@@ -96,7 +96,7 @@ def check_object_write(principal: Principal, bucket: str, key: str, headers: dic
     algorithm = headers.get(SSE_HEADER)
     key_ref = headers.get(SSE_KEY_HEADER)
     if algorithm is None:
-        default = moto_adapter.bucket_encryption(bucket) or {}
+        default = moto_s3.bucket_encryption(bucket) or {}
         for rule in _as_list(default.get("Rule")) + _as_list(default.get("Rules")):
             by_default = rule.get("ApplyServerSideEncryptionByDefault", {})
             algorithm = by_default.get("SSEAlgorithm")
@@ -106,7 +106,7 @@ def check_object_write(principal: Principal, bucket: str, key: str, headers: dic
 
 
 def check_object_read(principal: Principal, bucket: str, key: str, region: str) -> None:
-    obj = moto_adapter.head_object(bucket, key)
+    obj = moto_s3.head_object(bucket, key)
     if obj is not None and obj.encryption in ("aws:kms", "aws:kms:dsse") and obj.kms_key_id:
         check_kms(principal, obj.kms_key_id, "kms:Decrypt", region)
 
@@ -151,7 +151,7 @@ def _denied(exc: StoreAccessDenied):
 
 
 def guard_write(request, ctx):
-    principal = moto_adapter.principal_for_access_key(request.access_key)
+    principal = moto_sts.principal_for_access_key(request.access_key)
     bucket, key = request.path_params.get("Bucket", ""), request.path_params.get("Key", "")
     try:
         if request.operation == "CopyObject":
@@ -167,7 +167,7 @@ def guard_write(request, ctx):
 
 
 def guard_read(request, ctx):
-    principal = moto_adapter.principal_for_access_key(request.access_key)
+    principal = moto_sts.principal_for_access_key(request.access_key)
     try:
         check_object_read(principal, request.path_params.get("Bucket", ""), request.path_params.get("Key", ""),
                           request.region)

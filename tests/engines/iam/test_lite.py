@@ -4,7 +4,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from lab_helpers.endpoint import moto_adapter
+from lab_helpers.endpoint.moto.sts import Principal
 from lab_helpers.engines.iam import lite as iam_lite
 from lab_helpers.engines.ports import StoreAccessDenied
 from lab_helpers.stack.provision import bucket_policy, root_only_key_policy
@@ -125,8 +125,8 @@ def test_copy_object_by_role_needs_decrypt_on_source(client, lake):
 def test_role_object_store_raises_store_access_denied(client, lake, endpoint):
     client("s3").put_object(Bucket="raw-zone", Key="lmsapi/a.csv", Body=b"a")
     role_session(client, ROLE)
-    principal = moto_adapter.Principal(f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/crawl", "assumed-role",
-                                       f"arn:aws:iam::{ACCOUNT}:role/{ROLE}", ROLE, "crawl")
+    principal = Principal(f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/crawl", "assumed-role",
+                          f"arn:aws:iam::{ACCOUNT}:role/{ROLE}", ROLE, "crawl")
     store = iam_lite.RoleObjectStore(endpoint.app.context.store(), principal)
     with pytest.raises(StoreAccessDenied):
         store.get_object("raw-zone", "lmsapi/a.csv")
