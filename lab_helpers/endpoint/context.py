@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from urllib.parse import urlencode
 
 import boto3
 from botocore.config import Config
 
 from ..config import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 from ..engines.ports import CatalogError, FileCache
-from . import moto_adapter
+from . import moto
+from .moto import s3 as moto_s3
 
 # Calls from an engine back into its own endpoint: fail fast, never retry for long.
 _SELF_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5,
@@ -17,8 +19,9 @@ _SELF_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_t
 
 
 class EngineContext:
-    def __init__(self, endpoint_url: str, home: Path):
+    def __init__(self, endpoint_url: str, home: Path, moto_app=None):
         self.endpoint_url = endpoint_url
+        self.moto_app = moto_app          # the gateway's moto WSGI app, for call_moto
         self.home = Path(home)
         self.cache = FileCache(str(self.home / "cache" / "objects"))
         self._state: dict[str, object] = {}
@@ -37,6 +40,19 @@ class EngineContext:
                 self._clients[key] = session.client(service, endpoint_url=self.endpoint_url, config=_SELF_CONFIG)
             return self._clients[key]
 
+    def call_moto(self, request, operation: str | None = None, params: dict | None = None) -> moto.MotoAnswer:
+        """moto's own answer to ``request``, run in-process, for the engine to patch (LocalStack's
+        ``call_moto``). With ``operation`` and ``params``: moto's answer to that other operation of
+        the same service, as the same caller in the same region (serialized as botocore would).
+        Never passes through the gateway, so no engine handler or guard sees the call."""
+        if self.moto_app is None:
+            raise RuntimeError("EngineContext was built without moto's app: pass moto_app= (server.build_app does)")
+        if operation is None:
+            return moto.call(self.moto_app, request.method, request.path, urlencode(request.query, doseq=True),
+                             request.headers, request.body)
+        return moto.call(self.moto_app, *moto.derived_request(request.service, operation, params or {},
+                                                              request.headers))
+
     def state(self, name: str, factory):
         """A per-engine singleton (executors, job tables) dropped on reset."""
         with self._lock:
@@ -52,9 +68,9 @@ class EngineContext:
             if callable(shutdown):
                 shutdown()
 
-    def store(self, region: str = "us-east-1") -> moto_adapter.MotoObjectStore:
+    def store(self, region: str = "us-east-1") -> moto_s3.MotoObjectStore:
         """The learner's view of S3 (reads in-process, writes through the API)."""
-        return moto_adapter.MotoObjectStore(self.cache, lambda: self.client("s3", region))
+        return moto_s3.MotoObjectStore(self.cache, lambda: self.client("s3", region))
 
     def catalog(self, region: str = "us-east-1") -> "BotoCatalog":
         return BotoCatalog(self.client("glue", region))

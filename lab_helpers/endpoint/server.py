@@ -11,7 +11,7 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 from .. import __version__
-from . import moto_adapter
+from . import moto
 from .context import EngineContext
 from .gateway import Gateway
 from .registry import Registry
@@ -24,13 +24,14 @@ def _configure_moto() -> None:
     os.environ.setdefault("MOTO_DOCKER_NETWORK_MODE", "none")
     # Lambda functions must be stored with their code so our engine can run them.
     os.environ.setdefault("MOTO_LAMBDA_STUB_ECR", "TRUE")
-    moto_adapter.disable_bucket_policy_evaluation()
+    moto.disable_bucket_policy_evaluation()
 
 
 def build_app(port: int, home: Path, registry: Registry | None = None) -> Gateway:
     _configure_moto()
-    context = EngineContext(f"http://{LOOPBACK}:{port}", home)
-    return Gateway(registry or Registry(), context, version=__version__)
+    moto_app = moto.make_app()   # one app: the gateway serves it, engines call it in-process (call_moto)
+    context = EngineContext(f"http://{LOOPBACK}:{port}", home, moto_app)
+    return Gateway(registry or Registry(), context, moto_app=moto_app, version=__version__)
 
 
 @dataclass
@@ -52,7 +53,7 @@ class RunningEndpoint:
 
 def start_in_thread(home: Path, port: int = 0, registry: Registry | None = None) -> RunningEndpoint:
     """Serve on a free port (port=0) in a daemon thread; returns once it accepts requests."""
-    server = make_server(LOOPBACK, port, None, threaded=True, request_handler=moto_adapter.REQUEST_HANDLER)
+    server = make_server(LOOPBACK, port, None, threaded=True, request_handler=moto.REQUEST_HANDLER)
     real_port = server.server_address[1]
     app = build_app(real_port, home, registry)
     server.app = app
@@ -66,7 +67,7 @@ def serve_forever(port: int, home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Loopback only: the endpoint accepts any credentials, so it must never be reachable from outside.
-    server = make_server(LOOPBACK, port, None, threaded=True, request_handler=moto_adapter.REQUEST_HANDLER)
+    server = make_server(LOOPBACK, port, None, threaded=True, request_handler=moto.REQUEST_HANDLER)
     server.app = build_app(port, home)
 
     def _stop(signum, frame):

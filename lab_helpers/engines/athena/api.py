@@ -284,12 +284,11 @@ _REMOVABLE = {"RemoveOutputLocation": "OutputLocation", "RemoveEncryptionConfigu
 def update_work_group(request, ctx):
     """UpdateWorkGroup (moto stores workgroups but cannot update them): ConfigurationUpdates are
     merged into the stored configuration the way Athena applies them."""
-    from ...endpoint import moto_adapter
+    from ...endpoint.moto import athena as moto_athena
 
     body = request.json()
     name = body.get("WorkGroup", "")
-    athena = ctx.client("athena", request.region)
-    current = athena.get_work_group(WorkGroup=name).get("WorkGroup")
+    current = ctx.call_moto(request, "GetWorkGroup", {"WorkGroup": name}).json().get("WorkGroup")
     if not current:
         raise EngineError("InvalidRequestException", f"WorkGroup {name} is not found.", 400)
     config = dict(current.get("Configuration") or {})
@@ -308,7 +307,7 @@ def update_work_group(request, ctx):
     state = body.get("State")
     if state not in (None, "ENABLED", "DISABLED"):
         raise EngineError("InvalidRequestException", f"Invalid workgroup state {state}", 400)
-    moto_adapter.update_athena_work_group(name, request.region, config, body.get("Description"), state)
+    moto_athena.update_athena_work_group(name, request.region, config, body.get("Description"), state)
     return EngineResponse.json({})
 
 

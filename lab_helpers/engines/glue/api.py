@@ -1,8 +1,6 @@
 """api: the Glue crawler operations the engine answers (runs, state, metrics, crawl history)."""
 from __future__ import annotations
 
-import copy
-import datetime as dt
 import json
 import logging
 import threading
@@ -10,7 +8,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from ...endpoint import moto_adapter
+from ...endpoint import moto
+from ...endpoint.moto import glue as moto_glue, sts as moto_sts
 from ...endpoint.registry import EngineError, EngineResponse
 from .crawler import CrawlOutcome, crawl
 from ..iam.lite import RoleObjectStore
@@ -54,11 +53,30 @@ def _crawlers(ctx) -> _Crawlers:
     return ctx.state("glue_crawlers", _Crawlers)
 
 
-def _definition(name: str, region: str) -> dict:
-    crawler = moto_adapter.glue_crawler(name, region)
-    if crawler is None:
-        raise EngineError("EntityNotFoundException", f"Crawler with name {name} has not been found", 400)
-    return crawler
+def _moto_error(answer, name: str) -> EngineError:
+    """moto's error answer as an EngineError; a missing crawler reads the same from every operation."""
+    if answer.error_code == "EntityNotFoundException":
+        return EngineError("EntityNotFoundException", f"Crawler with name {name} has not been found", 400)
+    return EngineError(answer.error_code or "InternalFailure", answer.error_message, answer.status)
+
+
+def _definition(request, ctx, name: str) -> dict:
+    """The crawler as moto's GetCrawler answers it (in-process, whatever operation ``request`` is)."""
+    answer = ctx.call_moto(request, "GetCrawler", {"Name": name})
+    if not answer.ok:
+        raise _moto_error(answer, name)
+    return answer.json()["Crawler"]
+
+
+def _crawler_names(request, ctx) -> list[str]:
+    """Every crawler's name, from moto's ListCrawlers pages."""
+    names, token = [], None
+    while True:
+        page = ctx.call_moto(request, "ListCrawlers", {"NextToken": token} if token else {}).json()
+        names.extend(page.get("CrawlerNames") or [])
+        token = page.get("NextToken")
+        if not token:
+            return sorted(names)
 
 
 def _ts(epoch: float) -> float:
@@ -66,8 +84,8 @@ def _ts(epoch: float) -> float:
 
 
 def _view(crawler: dict, st: CrawlerState) -> dict:
-    """GetCrawler's Crawler with the run state this engine owns."""
-    out = copy.deepcopy(crawler)
+    """moto's Crawler (GetCrawler, GetCrawlers) patched with the run state this engine owns."""
+    out = dict(crawler)
     out["State"] = st.state
     out.pop("LastCrawl", None)
     finished = [r for r in st.runs if r.end is not None]
@@ -83,9 +101,6 @@ def _view(crawler: dict, st: CrawlerState) -> dict:
         }
         if last.error:
             out["LastCrawl"]["ErrorMessage"] = last.error
-    for key, value in list(out.items()):
-        if isinstance(value, dt.datetime):
-            out[key] = value.timestamp()
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -104,9 +119,9 @@ def _write_log(ctx, region: str, stream: str, lines: list[str]) -> None:
 
 
 def _role_store(ctx, role: str, region: str, name: str) -> RoleObjectStore:
-    role_arn = role if role.startswith("arn:") else f"arn:aws:iam::{moto_adapter.ACCOUNT_ID}:role/{role}"
+    role_arn = role if role.startswith("arn:") else f"arn:aws:iam::{moto.ACCOUNT_ID}:role/{role}"
     creds = ctx.client("sts", region).assume_role(RoleArn=role_arn, RoleSessionName=f"AWS-Crawler")["Credentials"]
-    principal = moto_adapter.principal_for_access_key(creds["AccessKeyId"])
+    principal = moto_sts.principal_for_access_key(creds["AccessKeyId"])
     return RoleObjectStore(ctx.store(region), principal, region)
 
 
@@ -139,7 +154,7 @@ def _execute(ctx, region: str, crawler: dict, st: CrawlerState, run: Run) -> Non
 
 def start_crawler(request, ctx):
     name = request.json().get("Name", "")
-    crawler = _definition(name, request.region)
+    crawler = _definition(request, ctx, name)
     st = _crawlers(ctx).get(name)
     with _crawlers(ctx).lock:
         if st.state != "READY":
@@ -155,7 +170,7 @@ def start_crawler(request, ctx):
 
 def stop_crawler(request, ctx):
     name = request.json().get("Name", "")
-    _definition(name, request.region)
+    _definition(request, ctx, name)
     st = _crawlers(ctx).get(name)
     if st.state != "RUNNING":
         raise EngineError("CrawlerNotRunningException", f"Crawler with name {name} isn't running", 400)
@@ -168,30 +183,41 @@ def update_crawler(request, ctx):
     """UpdateCrawler (moto lacks it): change a stopped crawler's definition, as Glue does."""
     body = request.json()
     name = body.get("Name", "")
-    _definition(name, request.region)
+    _definition(request, ctx, name)
     if _crawlers(ctx).get(name).state != "READY":
         raise EngineError("CrawlerRunningException", f"Crawler with name {name} is running; update it when it is READY",
                           400)
-    moto_adapter.update_glue_crawler(name, request.region, body)
+    moto_glue.update_glue_crawler(name, request.region, body)
     return EngineResponse.json({})
 
 
 def get_crawler(request, ctx):
-    name = request.json().get("Name", "")
-    return EngineResponse.json({"Crawler": _view(_definition(name, request.region), _crawlers(ctx).get(name))})
+    """moto's GetCrawler answer with this engine's run state (State, LastCrawl, CrawlElapsedTime)."""
+    answer = ctx.call_moto(request)
+    if not answer.ok:
+        raise _moto_error(answer, request.json().get("Name", ""))
+    body = answer.json()
+    body["Crawler"] = _view(body["Crawler"], _crawlers(ctx).get(body["Crawler"]["Name"]))
+    return EngineResponse.json(body)
 
 
 def get_crawlers(request, ctx):
-    names = moto_adapter.glue_crawler_names(request.region)
-    return EngineResponse.json({"Crawlers": [_view(_definition(n, request.region), _crawlers(ctx).get(n))
-                                             for n in names]})
+    """moto's GetCrawlers answer with each crawler's run state."""
+    answer = ctx.call_moto(request)
+    if not answer.ok:
+        raise _moto_error(answer, "")
+    body = answer.json()
+    body["Crawlers"] = [_view(c, _crawlers(ctx).get(c["Name"])) for c in body.get("Crawlers") or []]
+    return EngineResponse.json(body)
 
 
 def get_crawler_metrics(request, ctx):
-    wanted = request.json().get("CrawlerNameList") or moto_adapter.glue_crawler_names(request.region)
+    known = _crawler_names(request, ctx)
+    wanted = request.json().get("CrawlerNameList") or known
     metrics = []
     for name in wanted:
-        _definition(name, request.region)
+        if name not in known:
+            raise EngineError("EntityNotFoundException", f"Crawler with name {name} has not been found", 400)
         st = _crawlers(ctx).get(name)
         done = [r for r in st.runs if r.end is not None]
         durations = sorted(r.end - r.start for r in done)
@@ -211,7 +237,7 @@ def get_crawler_metrics(request, ctx):
 
 def list_crawls(request, ctx):
     name = request.json().get("CrawlerName", "")
-    _definition(name, request.region)
+    _definition(request, ctx, name)
     crawls = []
     for run in reversed(_crawlers(ctx).get(name).runs):
         item = {"CrawlId": run.crawl_id, "State": run.state, "StartTime": run.start,

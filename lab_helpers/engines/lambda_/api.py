@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 
-from ...endpoint import moto_adapter
+from ...endpoint.moto import awslambda as moto_lambda, sts as moto_sts
 from ...endpoint.registry import EngineError, EngineResponse
 from .runtime import FunctionSpec, InvalidRequestContent, LambdaRuntime, UnsupportedFunction
 
@@ -41,7 +41,7 @@ def _state(ctx) -> _State:
 def _spec(request, ctx) -> tuple[FunctionSpec, str]:
     name = request.path_params.get("FunctionName", "")
     qualifier = (request.query.get("Qualifier") or [None])[0]
-    fn = moto_adapter.lambda_function(name, request.region, qualifier)
+    fn = moto_lambda.lambda_function(name, request.region, qualifier)
     if fn is None:
         arn = name if name.startswith("arn:") else f"arn:aws:lambda:{request.region}:{request.account_id}:function:{name}"
         raise EngineError("ResourceNotFoundException", f"Function not found: {arn}", 404)
@@ -60,7 +60,7 @@ def _role_env(ctx, role_arn: str, function_name: str, region: str) -> dict[str, 
         cached = state.sessions.get(key)
     if cached is not None:
         env, expires = cached
-        known = moto_adapter.principal_for_access_key(env["AWS_ACCESS_KEY_ID"]).kind == "assumed-role"
+        known = moto_sts.principal_for_access_key(env["AWS_ACCESS_KEY_ID"]).kind == "assumed-role"
         if known and expires - time.time() > CREDENTIALS_MARGIN_S:
             return env
     creds = ctx.client("sts", region).assume_role(RoleArn=role_arn, RoleSessionName=function_name)["Credentials"]
