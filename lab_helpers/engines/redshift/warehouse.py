@@ -1,0 +1,339 @@
+"""A Redshift database on DuckDB: one sandboxed database file per workgroup (or cluster) + database,
+and the sessions that run statements on it.
+
+The file lives under the workspace (``<home>/redshift/...``), so tables survive ``labkit down``/``up``.
+What DuckDB has no place for — external schemas, view definitions (views are stored as text and
+bound when queried, which is what makes late binding work), table attributes (DISTSTYLE, DISTKEY,
+SORTKEY, ENCODE) and load errors — is kept in tables of the hidden schema ``__labkit`` of the same
+file, so it is transactional with the data. Every connection is sandboxed before anything else
+runs: no host files (only the object cache the kit's S3 readers fill), no network, no extension
+downloads, configuration locked.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from . import ddl, load, spectrum
+from .binder import Binder
+from .dialect import parse
+from .errors import RedshiftError, StatementCancelled, translate
+from .sqltext import first_words, strip
+from .types import PgType, pg_type
+
+META = "__labkit"
+_META_DDL = [
+    f"CREATE SCHEMA IF NOT EXISTS {META}",
+    "CREATE SCHEMA IF NOT EXISTS public",
+    f"""CREATE TABLE IF NOT EXISTS {META}.external_schemas (schema_name VARCHAR PRIMARY KEY, glue_database VARCHAR,
+        iam_role VARCHAR, region VARCHAR, created TIMESTAMPTZ)""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.views (schema_name VARCHAR, view_name VARCHAR, definition VARCHAR,
+        kind VARCHAR, created TIMESTAMPTZ, PRIMARY KEY (schema_name, view_name))""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.table_attrs (schema_name VARCHAR, table_name VARCHAR, diststyle VARCHAR,
+        distkey VARCHAR, sortkey VARCHAR, sortkey_type VARCHAR, encodings VARCHAR, created TIMESTAMPTZ,
+        PRIMARY KEY (schema_name, table_name))""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.load_errors (query BIGINT, starttime TIMESTAMP, session INTEGER,
+        tbl_schema VARCHAR, tbl_name VARCHAR, filename VARCHAR, line_number BIGINT, colname VARCHAR,
+        type VARCHAR, col_length VARCHAR, position INTEGER, raw_line VARCHAR, raw_field_value VARCHAR,
+        err_code INTEGER, err_reason VARCHAR)""",
+]
+_query_ids = itertools.count(int(time.time()) % 1_000_000 * 10)
+_pids = itertools.count(1073741824 + int(time.time()) % 100000)
+
+
+class Lake(Protocol):
+    """What a warehouse reaches outside itself: the Glue catalog and S3 as a role."""
+
+    def catalog(self, region: str): ...
+    def store_as(self, role_arn: str, region: str): ...
+
+
+@dataclass
+class Result:
+    names: list[str] = field(default_factory=list)
+    types: list[PgType] = field(default_factory=list)
+    table: pa.Table | None = None         # rows of a statement that returns a result set
+    rowcount: int = -1                    # rows affected (INSERT/UPDATE/DELETE/COPY/UNLOAD/CTAS)
+    tag: str = ""                         # the command tag (``SELECT 3``, ``INSERT 0 2``, ``CREATE TABLE``)
+    query_id: int = 0
+
+    @property
+    def has_result_set(self) -> bool:
+        return self.table is not None
+
+    @property
+    def row_count(self) -> int:
+        return self.table.num_rows if self.table is not None else max(self.rowcount, 0)
+
+
+def connect(path: str | None, allowed_dirs: list[str]) -> duckdb.DuckDBPyConnection:
+    """A sandboxed DuckDB connection (file-backed, or in memory when ``path`` is None)."""
+    con = duckdb.connect(path or ":memory:", config={"autoinstall_known_extensions": False,
+                                                      "autoload_known_extensions": False})
+    dirs = ", ".join("'" + d.rstrip("/").replace("'", "''") + "/'" for d in allowed_dirs)
+    for stmt in [f"SET allowed_directories = [{dirs}]", "SET enable_external_access = false",
+                 "SET TimeZone = 'UTC'", "SET integer_division = true",
+                 # TRY_CAST over read_csv columns must stay lenient (see athena.sql for the same setting)
+                 "SET disabled_optimizers = 'type_pushdown'", "SET lock_configuration = true"]:
+        con.execute(stmt)
+    return con
+
+
+class Warehouse:
+    """One database: a DuckDB file and its sessions. Thread-safe; one per file per process."""
+
+    def __init__(self, path: str | None, *, lake: Lake, allowed_dirs: list[str], region: str = "us-east-1",
+                 database: str = "dev", default_role=lambda: "", owner: str = "awsuser"):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.lake, self.region, self.database = path, lake, region, database
+        self.owner = owner
+        self._default_role = default_role
+        self.con = connect(path, allowed_dirs)
+        for stmt in _META_DDL:
+            self.con.execute(stmt)
+        self._lock = threading.Lock()
+        self.sessions: set[Session] = set()
+
+    def default_role(self) -> str:
+        return self._default_role() or ""
+
+    def session(self, user: str = "awsuser") -> "Session":
+        with self._lock:
+            s = Session(self, self.con.cursor(), user)
+            self.sessions.add(s)
+            return s
+
+    def close(self) -> None:
+        with self._lock:
+            sessions, self.sessions = list(self.sessions), set()
+        for s in sessions:
+            s.close()
+        try:
+            self.con.close()
+        except duckdb.Error:
+            pass
+
+
+class Session:
+    """One connection's worth of state: search path, transaction, temp views; runs statements."""
+
+    def __init__(self, warehouse: Warehouse, con, user: str):
+        self.warehouse, self.con, self.user = warehouse, con, user
+        self.database = warehouse.database
+        self.pid = next(_pids)
+        self.search_path = ["public"]
+        self.in_transaction = False
+        self.failed_transaction = False
+        self.scanned_bytes = 0
+        self.temp_n = 0
+        self.con.execute("SET search_path = 'public'")
+        self.con.execute("SET schema = 'public'")
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.warehouse.sessions.discard(self)
+        try:
+            if self.in_transaction:
+                self.con.execute("ROLLBACK")
+            self.con.close()
+        except duckdb.Error:
+            pass
+
+    def interrupt(self) -> None:
+        try:
+            self.con.interrupt()
+        except duckdb.Error:
+            pass
+
+    # -- catalog helpers used by the statement modules --------------------------------------------
+    def external_schemas(self) -> dict[str, dict]:
+        return spectrum.external_schemas(self.con)
+
+    def views(self) -> dict[tuple[str, str], dict]:
+        rows = self.con.execute(f"SELECT schema_name, view_name, definition, kind FROM {META}.views").fetchall()
+        return {(r[0], r[1]): {"definition": r[2], "kind": r[3]} for r in rows}
+
+    def schema_exists(self, name: str) -> bool:
+        if name in self.external_schemas():
+            return True
+        return bool(self.con.execute("SELECT 1 FROM duckdb_schemas() WHERE schema_name = ? AND database_name = "
+                                     "current_database()", [name]).fetchall())
+
+    def local_schemas(self) -> list[str]:
+        rows = self.con.execute("SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() "
+                                "AND NOT internal AND schema_name NOT IN ('main', ?)", [META]).fetchall()
+        return sorted({r[0] for r in rows} | {"public"})
+
+    def table_exists(self, schema: str, name: str) -> bool:
+        return bool(self.con.execute("SELECT 1 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? AND "
+                                     "database_name = current_database()", [schema, name]).fetchall())
+
+    def lookup_schema(self, name: str) -> str:
+        """The schema an unqualified name resolves to along the search path."""
+        views = self.views()
+        for schema in self.search_path:
+            if (schema, name) in views or self.table_exists(schema, name):
+                return schema
+        return self.search_path[0] if self.search_path else "public"
+
+    def tagged(self, tag: str, rowcount: int = -1) -> Result:
+        return Result(tag=tag, rowcount=rowcount)
+
+    # -- running ----------------------------------------------------------------------------------
+    def execute(self, sql: str, params: dict | None = None) -> Result:
+        """Run one statement; raises RedshiftError (Redshift's text) on failure."""
+        text = strip(sql)
+        if not text:
+            return self.tagged("EMPTY")
+        if self.failed_transaction and first_words(text, 1)[:1] not in (["ROLLBACK"], ["ABORT"], ["END"],
+                                                                         ["COMMIT"]):
+            raise RedshiftError("current transaction is aborted, commands ignored until end of transaction block",
+                                "25P02")
+        self.scanned_bytes = 0
+        query_id = next(_query_ids)
+        try:
+            result = self._dispatch(text, params or {}, query_id)
+        except (duckdb.InterruptException, StatementCancelled):
+            self._after_failure()
+            raise StatementCancelled() from None
+        except RedshiftError:
+            self._after_failure()
+            raise
+        except duckdb.Error as e:
+            self._after_failure()
+            raise translate(e, text) from None
+        result.query_id = query_id
+        return result
+
+    def _after_failure(self) -> None:
+        if self.in_transaction:
+            self.failed_transaction = True
+
+    def _dispatch(self, text: str, params: dict, query_id: int) -> Result:
+        words = first_words(text, 4)
+        head = " ".join(words)
+        if head.startswith("CREATE EXTERNAL SCHEMA"):
+            return spectrum.create_external_schema(self, text)
+        if head.startswith("CREATE EXTERNAL TABLE") or head.startswith("ALTER EXTERNAL"):
+            raise RedshiftError("CREATE EXTERNAL TABLE is not supported by the local Redshift engine: create the "
+                                "table in the Glue Data Catalog (a crawler, Athena DDL or glue.create_table)", "0A000")
+        if words[:1] == ["COPY"]:
+            return load.copy(self, text, query_id)
+        if words[:1] == ["UNLOAD"]:
+            return load.unload(self, text, query_id)
+        if words[:1] in (["BEGIN"], ["START"], ["COMMIT"], ["END"], ["ROLLBACK"], ["ABORT"]):
+            return self._transaction(words[0])
+        if words[:1] in (["ANALYZE"], ["VACUUM"], ["GRANT"], ["REVOKE"], ["COMMENT"]) or \
+                head.startswith("ALTER DEFAULT PRIVILEGES") or head.startswith("CREATE USER") or \
+                head.startswith("CREATE GROUP") or head.startswith("ALTER USER"):
+            return self.tagged(words[0] if words[0] != "ALTER" else "ALTER DEFAULT PRIVILEGES")
+        if words[:1] in (["SET"], ["RESET"]):
+            return ddl.set_variable(self, text)
+        if words[:1] == ["SHOW"]:
+            return ddl.show(self, text)
+        handled = ddl.command(self, text, words)
+        if handled is not None:
+            return handled
+        tree = parse(text)
+        if isinstance(tree, exp.Command):
+            raise RedshiftError(f"{tree.name.upper()} {str(tree.expression or '')[:40].strip()} is not supported by "
+                                "the local Redshift engine", "0A000")
+        return ddl.statement(self, tree, params)
+
+    def _transaction(self, word: str) -> Result:
+        if word in ("BEGIN", "START"):
+            if self.in_transaction:
+                # PostgreSQL/Redshift warn and continue.
+                return self.tagged("BEGIN")
+            self.con.execute("BEGIN TRANSACTION")
+            self.in_transaction, self.failed_transaction = True, False
+            return self.tagged("BEGIN")
+        if not self.in_transaction:
+            return self.tagged("COMMIT" if word in ("COMMIT", "END") else "ROLLBACK")
+        if word in ("COMMIT", "END") and not self.failed_transaction:
+            self.con.execute("COMMIT")
+            tag = "COMMIT"
+        else:
+            self.con.execute("ROLLBACK")
+            tag = "ROLLBACK"
+        self.in_transaction = self.failed_transaction = False
+        return self.tagged(tag)
+
+    def query(self, duck_sql: str, params: dict | None = None) -> Result:
+        """Run DuckDB SQL that returns rows; names and types as Redshift reports them."""
+        if params:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")   # the "extra copy" note: parameters need the DB-API call
+                table = self.con.execute(duck_sql, params).to_arrow_table()
+        else:
+            table = self.con.sql(duck_sql).to_arrow_table()
+        table = _redshift_columns(table)
+        names = [n for n in table.column_names]
+        types = [pg_type(_duck_type_of(f.type)) for f in table.schema]
+        return Result(names, types, table, table.num_rows, f"SELECT {table.num_rows}")
+
+    def binder(self) -> Binder:
+        return Binder(self)
+
+
+def _redshift_columns(table: pa.Table) -> pa.Table:
+    """Integer results wider than BIGINT (DuckDB's SUM) come back as BIGINT, as Redshift's int8 sum does."""
+    cols, changed = [], False
+    for f, col in zip(table.schema, table.columns):
+        if pa.types.is_decimal(f.type) and f.type.precision > 38:
+            col = col.cast(pa.decimal128(38, f.type.scale), safe=False)
+            changed = True
+        cols.append(col)
+    return pa.table(cols, names=table.column_names) if changed else table
+
+
+def _duck_type_of(t: pa.DataType) -> str:
+    """The DuckDB type name for an Arrow type (what pg_type understands)."""
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    if pa.types.is_int8(t) or pa.types.is_int16(t):
+        return "SMALLINT"
+    if pa.types.is_int32(t):
+        return "INTEGER"
+    if pa.types.is_int64(t) or pa.types.is_uint32(t):
+        return "BIGINT"
+    if pa.types.is_float32(t):
+        return "FLOAT"
+    if pa.types.is_float64(t):
+        return "DOUBLE"
+    if pa.types.is_decimal(t):
+        return f"DECIMAL({t.precision},{t.scale})"
+    if pa.types.is_date(t):
+        return "DATE"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMP WITH TIME ZONE" if t.tz else "TIMESTAMP"
+    if pa.types.is_time(t):
+        return "TIME"
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return "BLOB"
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "VARCHAR"
+    if pa.types.is_duration(t) or pa.types.is_interval(t):
+        return "INTERVAL"
+    if pa.types.is_list(t) or pa.types.is_struct(t) or pa.types.is_map(t):
+        return "STRUCT"
+    return "VARCHAR"
+
+
+def dumps(value) -> str:
+    return json.dumps(value, sort_keys=True)
