@@ -12,6 +12,7 @@ import urllib.request
 from dataclasses import dataclass
 
 from ..config import Settings
+from ..sessions import without_foreign_aws
 
 
 class EndpointError(RuntimeError):
@@ -64,8 +65,7 @@ def start(settings: Settings) -> tuple[DaemonStatus, bool]:
     _check_port_free(settings)
     settings.home.mkdir(parents=True, exist_ok=True)
     log = open(settings.logfile, "ab")
-    env = dict(os.environ)
-    env.pop("AWS_ENDPOINT_URL", None)
+    env = without_foreign_aws(os.environ)   # the endpoint never reads the learner's AWS set-up
     proc = subprocess.Popen(
         [sys.executable, "-m", "lab_helpers.endpoint", "--port", str(settings.port), "--home", str(settings.home)],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env,

@@ -6,6 +6,7 @@ from .base import Target, TargetError
 
 class AwsTarget(Target):
     name = "aws"
+    reads_user_aws_config = True   # the learner's own account: their profile is the point
 
     def env(self) -> dict[str, str | None]:
         env: dict[str, str | None] = {

@@ -6,11 +6,10 @@ import os
 import boto3
 
 from ..config import Settings
+from ..sessions import FOREIGN_AWS_VARS, isolated_session
 
 # Variables that could point boto3 somewhere the target did not choose.
-_FOREIGN_AWS_VARS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL",
-                     "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+_FOREIGN_AWS_VARS = FOREIGN_AWS_VARS
 
 
 class TargetError(RuntimeError):
@@ -51,8 +50,14 @@ class Target:
                 environ[key] = value
         boto3.DEFAULT_SESSION = None  # a session built before apply() would keep old settings
 
+    # Targets on this machine (local, localstack) never read the learner's AWS configuration.
+    reads_user_aws_config = False
+
     def session(self) -> boto3.session.Session:
         env = self.env()
+        if not self.reads_user_aws_config:
+            return isolated_session(env.get("AWS_ACCESS_KEY_ID") or "test", env.get("AWS_SECRET_ACCESS_KEY") or "test",
+                                    None, env.get("AWS_DEFAULT_REGION") or self.settings.region)
         return boto3.session.Session(
             aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
             aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
