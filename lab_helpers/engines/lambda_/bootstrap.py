@@ -1,10 +1,11 @@
-"""Child process of the local Lambda runtime: one execution environment (init once, then serve)."""
-# Started by runtime.py as `python -S -P -u -X utf8 bootstrap.py` with a clean
-# environment and cwd = the unpacked code. Protocol (JSON lines): the parent writes one invocation
-# per line on stdin; this process answers on stdout with {"type": "init", ...} once, then one
-# {"type": "result", ...} per invocation. Both pipes are moved to private descriptors at start, so
-# the handler's stdout/stderr (fd 1 and 2) are the function's log: first the init log (stderr as
-# given by the parent), then the file named by each invocation. EOF on stdin ends the process.
+"""Lambda's bootstrap in a worker process: one execution environment (init once, then serve)."""
+# Loaded by platform/workers.py in a process started as `python -S -P -u -X utf8 workers.py
+# bootstrap.py main` with a clean environment and cwd = the unpacked code; workers.py calls
+# main(channel). Messages: this module sends {"ok": ...} once (the init, with the error payload as
+# data when it failed), then per invocation it receives {"request_id", ..., "deadline"} with the
+# event as data and sends {"error", "duration_ms", "maxrss_kb"} with the payload as data. The
+# handler's stdout/stderr (fd 1 and 2) are the function's log, streamed to the parent by
+# workers.py, which also moved the pipe to private descriptors. EOF on the pipe ends the process.
 # Behaviour copies AWS's Python runtime interface client
 # (github.com/aws/aws-lambda-python-runtime-interface-client, awslambdaric/bootstrap.py): error
 # texts, error payload shape, log format, marshalling.
@@ -20,7 +21,6 @@ import decimal  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
-import base64  # noqa: E402
 import math  # noqa: E402
 import site  # noqa: E402  (-S skipped it; imported only for the exit()/quit() builtins)
 import time  # noqa: E402
@@ -241,33 +241,6 @@ def _maxrss_kb():
     return rss // 1024 if sys.platform == "darwin" else rss  # macOS reports bytes
 
 
-def _take_control_pipes():
-    """Keep the parent's pipes for the protocol; the handler's fd 0 reads nothing, fd 1 is the log."""
-    # os.dup gives non-inheritable descriptors: processes the handler starts cannot hold them.
-    control_in = os.fdopen(os.dup(0), "rb")
-    control_out = os.fdopen(os.dup(1), "wb", buffering=0)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    os.dup2(2, 1)  # stdout and stderr share the log, as the init log the parent opened
-    return control_in, control_out
-
-
-def _redirect_log(path):
-    sys.stdout.flush()
-    sys.stderr.flush()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-
-
-def _send(control_out, message):
-    sys.stdout.flush()
-    sys.stderr.flush()
-    control_out.write(json.dumps(message).encode() + b"\n")
-
-
 def _finish(code):
     sys.stdout.flush()
     sys.stderr.flush()
@@ -275,7 +248,7 @@ def _finish(code):
     os._exit(code)
 
 
-def invoke(handler, inv):
+def invoke(handler, inv, event):
     """Run one invocation; returns (payload bytes, error dict or None, duration in ms)."""
     global _REQUEST_ID
     _REQUEST_ID = inv["request_id"]
@@ -292,7 +265,7 @@ def invoke(handler, inv):
                             f"Unable to parse Client Context JSON: {e}")
         context = LambdaContext(_REQUEST_ID, client_context, int(inv["deadline"] * 1000),
                                 inv["invoked_function_arn"])
-        payload = marshal(handler(json.loads(inv["event"]), context))
+        payload = marshal(handler(json.loads(event), context))
     except Fault as e:
         error = make_error(e.msg, e.error_type, e.trace, _REQUEST_ID)
     except Exception:
@@ -303,8 +276,7 @@ def invoke(handler, inv):
     return payload, error, (time.monotonic() - clock) * 1000
 
 
-def main():
-    control_in, control_out = _take_control_pipes()
+def main(channel):
     setup_logging()
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))
@@ -316,20 +288,10 @@ def main():
             error = exception_error(sys.exc_info(), "")
         logging.warning(_LAMBDA_WARNING)
         log_error(error)
-        _send(control_out, {"type": "init", "ok": False, "error": error,
-                            "payload": base64.b64encode(to_json(error)).decode(),
-                            "maxrss_kb": _maxrss_kb()})
+        channel.send({"ok": False, "error": error, "maxrss_kb": _maxrss_kb()}, to_json(error))
         _finish(1)
-    _send(control_out, {"type": "init", "ok": True, "t": time.time(), "maxrss_kb": _maxrss_kb()})
-    for line in control_in:  # one invocation at a time, as in a Lambda execution environment
-        inv = json.loads(line)
-        _redirect_log(inv["log"])
-        payload, error, duration_ms = invoke(handler, inv)
-        _send(control_out, {"type": "result", "error": error, "duration_ms": duration_ms,
-                            "payload": base64.b64encode(payload).decode(),
-                            "maxrss_kb": _maxrss_kb()})
+    channel.send({"ok": True, "t": time.time(), "maxrss_kb": _maxrss_kb()})
+    for inv, event in channel:  # one invocation at a time, as in a Lambda execution environment
+        payload, error, duration_ms = invoke(handler, inv, event)
+        channel.send({"error": error, "duration_ms": duration_ms, "maxrss_kb": _maxrss_kb()}, payload)
     _finish(0)  # the parent closed the pipe: this environment is shut down
-
-
-if __name__ == "__main__":
-    main()

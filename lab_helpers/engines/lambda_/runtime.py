@@ -3,34 +3,48 @@
 Emulated (texts and shapes follow AWS's Python runtime client, awslambdaric, and the platform):
 - the code zip is unpacked once per CodeSha256 into ``<cache_dir>/<sha256 hex>/`` (atomic rename,
   safe across threads and processes); it is the child's cwd and first ``sys.path`` entry;
-- execution environments are child processes: a cold start spawns one, which imports the handler
-  module once (init) and then serves invocations one at a time over its stdin/stdout pipes (JSON
-  lines, see bootstrap.py). A later invocation of the same configuration (code, handler,
-  settings, variables) with the same ``extra_env`` reuses an idle one, so module-level state,
-  the cwd and /tmp files survive between warm invocations, as on AWS. Overlapping invocations get
-  environments of their own; at most ``max_idle_per_config`` (8) idle ones are kept per
-  configuration; idle ones end after ``idle_ttl`` (5 min), on ``reset()``/``close()``, when the
-  runtime is garbage collected and at interpreter exit. A new configuration (UpdateFunctionCode
-  or -Configuration) or other credentials never reach an old environment: the function's idle
-  environments of the old one are ended;
+- execution environments are worker processes (platform/workers.py, with bootstrap.py as their
+  program): a cold start spawns one, which imports the handler module once (init) and then serves
+  invocations one at a time over its pipe; its stdout/stderr stream into the log. A later
+  invocation of the same configuration (code, handler, settings, variables) with the same
+  ``extra_env`` reuses an idle one, so module-level state, the cwd and /tmp files survive
+  between warm invocations, as on AWS. Overlapping invocations get environments of their own;
+  at most ``max_idle_per_config`` (8) idle ones are kept per configuration; idle ones end after
+  ``idle_ttl`` (5 min), on ``reset()``/``close()``, when the runtime is garbage collected and at
+  interpreter exit. A new configuration (UpdateFunctionCode or -Configuration) or other
+  credentials never reach an old environment: the function's idle environments of the old one
+  are ended;
 - each environment sees only the function's variables, the standard Lambda variables and the
   caller's ``extra_env`` of its cold start: never the parent's AWS_* variables or ~/.aws; boto3
   and its dependencies are importable (Lambda ships them), other kit packages and the kit are not;
 - ``context`` as on AWS; results marshalled like awslambdaric (None → null, Decimal → number,
   bytes as-is, else ``Runtime.MarshalError``); exceptions and init errors (ImportModuleError,
   HandlerNotFound, MalformedHandlerName, UserCodeSyntaxError) as ``errorMessage/errorType/
-  requestId/stackTrace`` plus the ``[ERROR]`` log block; ``Sandbox.Timedout`` (the process group
+  requestId/stackTrace`` plus the ``[ERROR]`` log block; ``Sandbox.Timedout`` (the process tree
   is killed and the environment discarded); ``Runtime.ExitError`` when the process exits or
-  crashes (discarded too); a handled error keeps the environment, as on AWS;
+  crashes (discarded too, with every process it started); a handled error keeps the environment,
+  as on AWS;
+- no process an invocation started runs after it (Linux): once the answer is in, and before
+  invoke() returns, every process below the environment's process is SIGKILLed, whether the
+  handler started it directly or not (setsid() children and double-forked daemons included,
+  see platform/workers.py), except the processes that were running when init finished (a sidecar
+  started at module level lives as long as its environment; processes it starts later do not).
+  A timeout or crash kills the environment's whole tree. On AWS the environment is frozen instead
+  and such a process resumes in the next invocation. No process outlives its environment
+  (reset(), close(), idle expiry, endpoint stop or reset);
 - the log: init output (cold starts only), START, stdout/stderr and ``logging`` in AWS's format,
   END, REPORT with ``Init Duration`` on cold starts; one log stream per environment.
 
 LIMITATIONS:
 - All runtimes python3.8 … python3.13 run on the kit's own interpreter (``sys.executable``).
-- Idle environments are not frozen: threads and processes the handler leaves behind keep running
-  between invocations (AWS freezes them); their output goes to the log of the invocation that
-  last ran, or is lost when it comes after that invocation was reported. No SnapStart, no
-  provisioned concurrency; idle environments end after a fixed time, not AWS's (unpublished) one.
+- Idle environments are not frozen: threads the handler leaves behind, and processes running
+  when init finished, keep running between invocations (AWS freezes them); output between
+  invocations goes into the next invocation's log (the first 1 MiB of it); processes a thread
+  starts between invocations die when the next one ends. Processes an invocation started are
+  killed when it ends instead of frozen (see above). Off Linux, leftovers are not killed after
+  an invocation, and ending an environment kills only its process group, so processes that
+  called setsid() survive. No SnapStart, no provisioned concurrency; idle environments end
+  after a fixed time, not AWS's (unpublished) one.
 - Init errors are logged once between START and END (AWS logs them before START with INIT_REPORT
   lines and retries init); no INIT_START/INIT_REPORT lines; LoggingConfig JSON format not emulated.
 - Memory size is reported, not enforced (no OOM); Max Memory Used is the environment's peak RSS
@@ -48,12 +62,9 @@ import io
 import json
 import math
 import os
-import queue
 import re
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -63,6 +74,8 @@ import weakref
 import zipfile
 from dataclasses import dataclass, field
 
+from ..platform.workers import WorkerExited, WorkerProcess, WorkerTimeout
+
 SUPPORTED_RUNTIMES = tuple(f"python3.{minor}" for minor in range(8, 14))
 INIT_LIMIT_S = 10.0  # AWS's init phase limit; a longer init continues into the invoke phase
 IDLE_TTL_S = 300.0  # idle environments end after this; AWS keeps them for minutes (unpublished)
@@ -71,6 +84,10 @@ MAX_IDLE_PER_CONFIG = 8  # the async worker pool of lambda_.py runs 8 at a time
 _SDK_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six",
                       "urllib3")
 _BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap.py")
+# -S: no site-packages and no .pth hooks (the kit's editable install is one); -P: the worker's own
+# folder is not put on sys.path. PYTHONPATH (the runtime site) gives boto3.
+_PYTHON_FLAGS = ("-S", "-P", "-u", "-X", "utf8")
+_IDLE_OUTPUT_LIMIT = 1 << 20  # output of an idle environment kept for the next invocation's log
 _RUN_ON_AWS = ("To run it, use a real AWS account: set LABKIT_TARGET=aws and restart the kernel.")
 # Signal names as the Lambda platform (Go) prints them in "Runtime exited with error: signal: …".
 _SIGNAL_NAMES = {1: "hangup", 2: "interrupt", 3: "quit", 4: "illegal instruction", 6: "aborted",
@@ -141,7 +158,7 @@ class LambdaRuntime:
     def __init__(self, cache_dir: str, *, idle_ttl: float = IDLE_TTL_S,
                  max_idle_per_config: int = MAX_IDLE_PER_CONFIG):
         self.cache_dir = os.path.abspath(cache_dir)
-        os.makedirs(os.path.join(self.cache_dir, ".work"), exist_ok=True)
+        os.makedirs(self.cache_dir, exist_ok=True)
         self.idle_ttl = idle_ttl
         self.max_idle_per_config = max_idle_per_config
         self._lock = threading.Lock()
@@ -187,7 +204,7 @@ class LambdaRuntime:
     def environments(self) -> list[int]:
         """Process ids of the running execution environments, busy and idle."""
         with self._lock:
-            return sorted(e.proc.pid for e in self._live)
+            return sorted(e.worker.pid for e in self._live if e.worker.pid is not None)
 
     def invoke(self, spec: FunctionSpec, event: bytes, *, request_id: str | None = None,
                extra_env: dict[str, str] | None = None,
@@ -201,24 +218,24 @@ class LambdaRuntime:
         # idle environment is reused only for the same configuration and the same extra_env.
         extra = {str(k): str(v) for k, v in (extra_env or {}).items()}
         environment, stale, generation = self._take_idle(key, extra)
-        for old in stale:
-            old.close()
-        if environment is None:  # a cold start: a new execution environment with its own log stream
-            stream = time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{spec.version}]{uuid.uuid4().hex}"
-            environment = _Environment(key, extra, stream,
-                                       self._child_env(spec, code_dir, stream, extra), code_dir,
-                                       os.path.join(self.cache_dir, ".work"))
-            with self._lock:
-                self._live.add(environment)
-                if generation != self._generation:  # reset() ran meanwhile
-                    self._live.discard(environment)
-                    environment.close()
-        invocation = {"request_id": request_id, "event": event_text,
-                      "invoked_function_arn": _function_arn(spec),
+        try:
+            if environment is None:  # a cold start: a new environment with its own log stream
+                stream = time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{spec.version}]{uuid.uuid4().hex}"
+                environment = _Environment(key, extra, stream,
+                                           self._child_env(spec, code_dir, stream, extra), code_dir)
+                with self._lock:
+                    self._live.add(environment)
+                    if generation != self._generation:  # reset() ran meanwhile
+                        self._live.discard(environment)
+                        environment.close()
+        finally:
+            for old in stale:  # while the new environment's interpreter starts
+                old.close()
+        invocation = {"request_id": request_id, "invoked_function_arn": _function_arn(spec),
                       "client_context": _client_context_json(client_context),
                       "trace_id": _trace_id()}
         try:
-            outcome = environment.run(spec, invocation)
+            outcome = environment.run(spec, invocation, event_text.encode())
         except BaseException:
             self._discard(environment)
             raise
@@ -362,132 +379,69 @@ class LambdaRuntime:
 
 # -- one execution environment -------------------------------------------------------------------
 
-_TIMEOUT = object()
-
-
 class _Environment:
-    """A child process that imported the handler once and serves one invocation at a time."""
+    """A worker process that imported the handler once and serves one invocation at a time."""
 
     def __init__(self, key: tuple, extra: dict[str, str], stream: str, env: dict[str, str],
-                 code_dir: str, work_root: str):
+                 code_dir: str):
         self.key, self.extra, self.stream = key, extra, stream
-        self.work = tempfile.mkdtemp(prefix="env-", dir=work_root)
         self.last_used = time.monotonic()
         self.invocations = 0
         self.maxrss_kb = 0
-        self._messages: queue.Queue = queue.Queue()
-        self._init_log = os.path.join(self.work, "init.log")
-        # -S: no site-packages and no .pth hooks (the kit's editable install is one); -P: the
-        # bootstrap's own folder is not put on sys.path. PYTHONPATH (runtime site) gives boto3.
-        cmd = [sys.executable, "-S", "-P", "-u", "-X", "utf8", _BOOTSTRAP]
+        self.spare = frozenset()  # processes init started: they live as long as the environment
+        self._output = bytearray()  # log lines not yet in an invocation's log
+        self._output_lock = threading.Lock()
+        self._busy = True  # between invocations, output is kept up to _IDLE_OUTPUT_LIMIT
         self.spawned = time.time()
-        with open(self._init_log, "ab") as log:
-            self.proc = subprocess.Popen(
-                cmd, cwd=code_dir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=log, close_fds=True, start_new_session=(os.name == "posix"),
-                creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
-        self._reader = threading.Thread(target=self._read, name="lambda-env", daemon=True)
-        self._reader.start()
+        self.worker = WorkerProcess(_BOOTSTRAP, "main", env=env, cwd=code_dir,
+                                    on_output=self._collect, flags=_PYTHON_FLAGS)
 
-    def _read(self) -> None:
-        try:
-            for line in self.proc.stdout:
-                try:
-                    self._messages.put(json.loads(line))
-                except ValueError:
-                    pass
-        except (OSError, ValueError):
-            pass
-        self._messages.put(None)  # EOF: the process ended (or was closed)
+    def _collect(self, line: bytes) -> None:
+        with self._output_lock:
+            if self._busy or len(self._output) < _IDLE_OUTPUT_LIMIT:
+                self._output += line
 
-    def _next(self, deadline: float):
-        """The child's next message, None if it ended, _TIMEOUT at the deadline."""
-        while True:
-            remaining = deadline - time.time()
-            try:
-                if remaining <= 0:
-                    return self._messages.get_nowait()  # an answer in just before the deadline
-                return self._messages.get(timeout=min(remaining, 0.5))
-            except queue.Empty:
-                if remaining <= 0:
-                    return _TIMEOUT
-                if self.proc.poll() is not None:  # ended, though a forked child may hold the pipe
-                    self._reader.join(0.2)
-                    try:
-                        return self._messages.get_nowait()
-                    except queue.Empty:
-                        return None
-
-    def run(self, spec: FunctionSpec, invocation: dict) -> _Outcome:
-        cold = self.invocations == 0
-        self.invocations += 1
-        out = _Outcome(spawned=self.spawned if cold else time.time(), cold=cold)
-        deadline = out.spawned + (INIT_LIMIT_S if cold else 0) + spec.timeout
-        message = None
-        if cold:
-            message = self._next(deadline)
-            out.init_log = _read_bytes(self._init_log)
-            if isinstance(message, dict):
-                out.init = message
-                self.maxrss_kb = message.get("maxrss_kb", 0)
-                if not message.get("ok"):  # an init error; the process exits by itself
-                    out.result = {"error": message.get("error"), "init_error": True}
-                    out.payload = base64.b64decode(message.get("payload", ""))
-                    out.maxrss_kb, out.ended = self.maxrss_kb, time.time()
-                    return out
-                # A long init eats into the function's timeout (AWS's init phase limit is 10 s).
-                deadline = min(deadline, message["t"] + spec.timeout)
-        log_path = os.path.join(self.work, f"invoke-{self.invocations}.log")
-        if not cold or isinstance(message, dict):
-            try:
-                line = json.dumps(dict(invocation, log=log_path, deadline=deadline))
-                self.proc.stdin.write(line.encode() + b"\n")
-                self.proc.stdin.flush()
-                message = self._next(deadline)
-            except (OSError, ValueError):  # the process is gone (broken pipe) or was closed
-                message = None
-        if message is _TIMEOUT:
-            out.timed_out = True
-            out.maxrss_kb = _peak_rss_kb(self.proc.pid) or self.maxrss_kb
-            self.kill()
-        elif message is None:  # exited or crashed; wait for its status until the deadline
-            try:
-                self.proc.wait(max(deadline - time.time(), 0.01))
-            except subprocess.TimeoutExpired:
-                out.timed_out = True
-            out.maxrss_kb = self.maxrss_kb
-            self.kill()
-            out.returncode = self.proc.returncode
-        else:
-            self.maxrss_kb = message.get("maxrss_kb", self.maxrss_kb)
-            out.result = message
-            out.payload = base64.b64decode(message.get("payload", ""))
-            out.maxrss_kb = self.maxrss_kb
-        out.ended = time.time()
-        out.log = _read_bytes(log_path)
-        try:
-            os.remove(log_path)
-        except OSError:
-            pass
+    def _take_output(self, *, busy: bool) -> bytes:
+        with self._output_lock:
+            out, self._output, self._busy = bytes(self._output), bytearray(), busy
         return out
 
-    def kill(self) -> None:
-        _kill_tree(self.proc)  # with the processes the handler left behind
+    def run(self, spec: FunctionSpec, invocation: dict, event: bytes) -> _Outcome:
+        cold = self.invocations == 0
+        self.invocations += 1
+        self._busy = True
+        out = _Outcome(spawned=self.spawned if cold else time.time(), cold=cold)
+        deadline = out.spawned + (INIT_LIMIT_S if cold else 0) + spec.timeout
         try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
+            if cold:
+                out.init, payload = self.worker.receive(timeout=deadline - time.time())
+                out.init_log = self._take_output(busy=True)
+                self.maxrss_kb = out.init.get("maxrss_kb", 0)
+                if not out.init.get("ok"):  # an init error; the process exits by itself
+                    out.result = {"error": out.init.get("error"), "init_error": True}
+                    out.payload, out.maxrss_kb, out.ended = payload, self.maxrss_kb, time.time()
+                    return out
+                # A long init eats into the function's timeout (AWS's init phase limit is 10 s).
+                deadline = min(deadline, out.init["t"] + spec.timeout)
+                self.spare = self.worker.descendants()
+            out.result, out.payload = self.worker.call(dict(invocation, deadline=deadline), event,
+                                                       timeout=deadline - time.time())
+            self.maxrss_kb = out.result.get("maxrss_kb", self.maxrss_kb)
+            out.maxrss_kb = self.maxrss_kb
+            # The environment is frozen on AWS now; here, what the invocation left running dies.
+            self.worker.kill_descendants(spare=self.spare)
+        except WorkerTimeout as e:  # the worker's process tree is killed
+            out.timed_out = True
+            out.maxrss_kb = e.peak_rss_kb or self.maxrss_kb
+        except WorkerExited as e:  # exited or crashed (or reset() killed it)
+            out.returncode = e.returncode
+            out.maxrss_kb = self.maxrss_kb
+        out.ended = time.time()
+        out.log = self._take_output(busy=False)
+        return out
 
     def close(self) -> None:
-        try:
-            self.proc.stdin.close()
-        except (OSError, ValueError):
-            pass
-        self.kill()
-        self._reader.join(1)
-        if self.proc.stdout is not None and not self._reader.is_alive():
-            self.proc.stdout.close()
-        shutil.rmtree(self.work, ignore_errors=True)
+        self.worker.close(grace=0)  # kills the process tree
 
 
 def _reap_loop(runtime_ref, stop: threading.Event) -> None:
@@ -510,36 +464,6 @@ def _kill_all(live: set, stop: threading.Event) -> None:
     for environment in list(live):
         environment.close()
     live.clear()
-
-
-def _read_bytes(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
-def _kill_tree(proc: subprocess.Popen) -> None:
-    try:
-        if os.name == "posix":
-            os.killpg(proc.pid, signal.SIGKILL)
-        elif proc.returncode is None:
-            proc.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _peak_rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
 
 
 # -- composing the AWS-shaped outcome ------------------------------------------------------------
