@@ -246,11 +246,15 @@ def batch_get_query_execution(request, ctx):
     return EngineResponse.json({"QueryExecutions": found, "UnprocessedQueryExecutionIds": missing})
 
 
+@_answers_invalid_requests
 def list_query_executions(request, ctx):
     body = request.json()
     wg = body.get("WorkGroup") or "primary"
     ids = [i for i in reversed(_state(ctx).order) if _state(ctx).executions[i].workgroup == wg]
-    start = int(body.get("NextToken") or 0)
+    token = body.get("NextToken") or "0"
+    if not token.isdigit():   # a token this endpoint never gave out, as in results_page
+        raise RequestError(f"Malformed nextPageToken {token}", "INVALID_INPUT")
+    start = int(token)
     size = min(int(body.get("MaxResults") or 50), 50)
     page = {"QueryExecutionIds": ids[start:start + size]}
     if start + size < len(ids):
