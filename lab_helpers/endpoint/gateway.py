@@ -1,9 +1,11 @@
 """The WSGI gateway: identify each request, hand it to an engine or to moto, never leak a 500 page.
 
-Order per request: kit routes (``/_labkit/*``) → identify (service, operation) → guard (may
-refuse) → engine handler (answers completely) or moto (untouched). moto's HTML error pages
-and exceptions become AWS-shaped errors naming the operation, so botocore raises a readable
-``ClientError`` instead of retrying a 500 and failing obscurely.
+Order per request: kit routes (``/_labkit/*``) → identify (service, operation) → read and check
+the input (``wire``: malformed input is the service's own 400) → guard (may refuse) → engine
+handler (answers completely) or moto (untouched, except a protocol moto cannot read, which is
+re-sent as json). moto's HTML error pages and exceptions become AWS-shaped errors naming the
+operation, so botocore raises a readable ``ClientError`` instead of retrying a 500 and failing
+obscurely.
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ import time
 from urllib.parse import parse_qs
 
 from . import moto
-from .protocol import RequestInfo, error_response, identify, needs_body, not_emulated
+from . import wire
+from .protocol import (PROTOCOL_CHANGES, RequestInfo, error_response, identify, json_content_type, json_model,
+                       needs_body, not_emulated)
 from .registry import EngineError, EngineRequest, EngineResponse, Registry
 
 log = logging.getLogger("labkit.gateway")
@@ -57,25 +61,34 @@ class Gateway:
             log.exception("could not identify request %s %s", method, path)
             return self._respond(start_response, *error_response(
                 RequestInfo(), "InternalFailure", f"The local endpoint could not parse this request: {exc}", 500))
+        try:
+            params, body = _checked_input(environ, info, parse_qs(query_string, keep_blank_values=True), headers, body)
+        except wire.BadRequest as err:
+            return self._respond(start_response, *error_response(info, err.code, err.message, err.status))
 
         if guard or handler:
             request = EngineRequest(
                 service=info.service, operation=info.operation, region=info.region,
                 account_id=moto.ACCOUNT_ID, access_key=info.access_key, method=method, path=path,
                 query=parse_qs(query_string, keep_blank_values=True), headers=headers,
-                body=b"", path_params=info.path_params, protocol=info.protocol,
+                body=b"", path_params=info.path_params, protocol=info.protocol, parsed=params,
             )
             if guard:
                 # Guards decide on headers alone: an S3 upload's body is never buffered here.
                 answer = self._run(guard, request, info)
                 if answer is not None:
-                    return self._respond_engine(start_response, answer)
+                    return self._respond_engine(start_response, answer, info)
             if handler:
                 request.body = body if body is not None else _read_body(environ)
                 answer = self._run(handler, request, info)
                 if answer is None:
                     answer = EngineResponse(200, b"{}", {"Content-Type": "application/x-amz-json-1.1"})
-                return self._respond_engine(start_response, answer)
+                return self._respond_engine(start_response, answer, info)
+        if params is not None and info.service in PROTOCOL_CHANGES and info.protocol != "json":
+            # moto is pinned with the botocore from before the change: it reads such a service as json
+            environ = _as_json_protocol(environ, info, params)
+            if environ is None:  # an operation newer than moto's model
+                return self._respond(start_response, *not_emulated(info))
         return self._moto(environ, start_response, info)
 
     # -- engines -------------------------------------------------------------------------------
@@ -93,8 +106,14 @@ class Gateway:
                 "The endpoint is still running; details are in the endpoint log.", 500, sender_fault=False)
             return EngineResponse(status, body, dict(headers))
 
-    def _respond_engine(self, start_response, answer: EngineResponse):
+    def _respond_engine(self, start_response, answer: EngineResponse, info: RequestInfo):
         headers = dict(answer.headers)
+        if headers.get("Content-Type") == "application/x-amz-json-1.1" and info.protocol in ("json", "rest-json"):
+            headers["Content-Type"] = json_content_type(info)  # EngineResponse.json's default, per protocol
+            if answer.status >= 400 and info.protocol == "rest-json":  # rest-json's error code is a header
+                code = _json_error_code(answer.body)
+                if code and not any(k.lower() == "x-amzn-errortype" for k in headers):
+                    headers["x-amzn-ErrorType"] = code
         headers.setdefault("Content-Length", str(len(answer.body)))
         return self._respond(start_response, answer.status, list(headers.items()), answer.body)
 
@@ -178,6 +197,46 @@ def _headers(environ) -> dict[str, str]:
         out["content-type"] = environ["CONTENT_TYPE"]
     if "CONTENT_LENGTH" in environ:
         out["content-length"] = environ["CONTENT_LENGTH"]
+    return out
+
+
+def _json_error_code(body: bytes) -> str:
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return ""
+    return doc.get("__type", "") if isinstance(doc, dict) else ""
+
+
+def _checked_input(environ, info: RequestInfo, query: dict, headers: dict, body: bytes | None):
+    """(the request's parameters, checked, or None if not read; the body if it was read).
+
+    Raises wire.BadRequest for input AWS refuses. A blob payload (an S3 upload) is never buffered."""
+    try:
+        if not wire.reads(info, headers):
+            return None, body
+        if body is None and wire.reads_body(info):
+            body = _read_body(environ)
+        return wire.parse(info, query, headers, body), body
+    except wire.BadRequest:
+        raise
+    except Exception:  # a reader bug must not refuse a request AWS would take: pass it on unread
+        log.exception("could not read the input of %s; passing it on unchecked", info.label)
+        return None, body
+
+
+def _as_json_protocol(environ, info: RequestInfo, params: dict) -> dict | None:
+    """The request re-sent in the json protocol (None if that protocol's model lacks the operation).
+    moto's json answer reads the same to a rest-json client: botocore's rest-json parser takes the
+    JSON body, and an error's code from ``__type``."""
+    model = json_model(info.service)
+    if info.operation not in model.operation_names:
+        return None
+    body, headers = wire.json_request(params, model.operation_model(info.operation))
+    out = {k: v for k, v in environ.items() if k not in ("HTTP_CONTENT_ENCODING", "HTTP_TRANSFER_ENCODING")}
+    out.update({"REQUEST_METHOD": "POST", "PATH_INFO": "/", "QUERY_STRING": "", "RAW_URI": "/", "REQUEST_URI": "/",
+                "CONTENT_TYPE": headers["Content-Type"], "CONTENT_LENGTH": str(len(body)),
+                "HTTP_X_AMZ_TARGET": headers["X-Amz-Target"], "wsgi.input": io.BytesIO(body)})
     return out
 
 

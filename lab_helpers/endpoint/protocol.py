@@ -4,6 +4,10 @@ The service comes from the SigV4 credential scope (header or presigned query); t
 from the protocol botocore's own service model declares: ``X-Amz-Target`` for JSON protocols,
 ``Action`` for query protocols, method + URI template for REST protocols. Using botocore's
 models (the same files that built the learner's client) keeps routing exact for every service.
+
+A learner's boto3 may be newer than the endpoint's: when AWS moves an engine service to another
+protocol (Athena: json -> rest-json in botocore 1.44.18), ``PROTOCOL_CHANGES`` keeps both sides
+understood, whichever botocore is installed here (see ``service_models``).
 """
 from __future__ import annotations
 
@@ -12,9 +16,11 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
 import botocore.session
+from botocore.model import ServiceModel
 
 # Signing names shared by several boto3 clients, or differing from the client name.
 _SIGNING_TO_CLIENTS = {
@@ -42,6 +48,83 @@ def service_model(client_name: str):
         return None
 
 
+@dataclass(frozen=True)
+class ProtocolChange:
+    """An engine service AWS moved from the json protocol to another one."""
+
+    to: str                 # the protocol it moved to
+    since: str              # the first botocore that speaks it (a vendored model is taken from it)
+    target_prefix: str      # X-Amz-Target prefix and JSON version of the json side
+    json_version: str = "1.1"
+
+
+# Only engine services need this: everything else passes to moto, which is pinned with botocore.
+PROTOCOL_CHANGES = {"athena": ProtocolChange("rest-json", "1.44.18", "AmazonAthena")}
+_MODELS = Path(__file__).with_name("models")   # models/<client>-<protocol>.json, see vendor_model
+
+
+def wire_protocol(model) -> str:
+    """The protocol botocore's clients send for this model (the first of ``protocols`` it supports)."""
+    try:
+        return model.resolved_protocol or model.protocol
+    except Exception:  # an older botocore, or a model without ``protocols``
+        return model.metadata.get("protocol", "")
+
+
+@functools.lru_cache(maxsize=64)
+def service_models(client_name: str) -> tuple:
+    """The installed botocore's model of a service, then, for a service in ``PROTOCOL_CHANGES``, the
+    other side of the change: the vendored model of the new protocol (if botocore here is older) and
+    a json twin of the model (if it is newer; the shapes are the same and json puts every member in
+    the body, so the twin needs only the old X-Amz-Target prefix)."""
+    installed = service_model(client_name)
+    if installed is None:
+        return ()
+    models = [installed]
+    change = PROTOCOL_CHANGES.get(client_name)
+    if change is not None:
+        if wire_protocol(installed) != change.to:
+            data = json.loads((_MODELS / f"{client_name}-{change.to}.json").read_text())
+            models.append(ServiceModel(data, service_name=client_name))
+        if wire_protocol(installed) != "json":
+            models.append(json_model(client_name))
+    return tuple(models)
+
+
+@functools.lru_cache(maxsize=64)
+def json_model(client_name: str):
+    """The service's model as a json-protocol client sees it (for engine services moto reads as json)."""
+    installed = service_model(client_name)
+    if installed is None or wire_protocol(installed) == "json":
+        return installed
+    change = PROTOCOL_CHANGES[client_name]
+    data = _botocore().get_service_data(client_name)
+    metadata = {**data["metadata"], "protocol": "json", "protocols": ["json"],
+                "targetPrefix": change.target_prefix, "jsonVersion": change.json_version}
+    return ServiceModel({**data, "metadata": metadata}, service_name=client_name)
+
+
+def vendor_model(client_name: str) -> Path:
+    """Write models/<client>-<protocol>.json from the botocore on sys.path, without documentation.
+
+    Regenerate after a protocol change with the newer botocore the tests install::
+
+        PYTHONPATH=.venv/labkit-newest-botocore .venv/bin/python -c \
+            "from lab_helpers.endpoint import protocol; protocol.vendor_model('athena')"
+    """
+    def strip(node):
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k not in ("documentation", "documentationUrl")}
+        return [strip(v) for v in node] if isinstance(node, list) else node
+
+    session = botocore.session.get_session()
+    data = strip(session.get_service_data(client_name))
+    path = _MODELS / f"{client_name}-{wire_protocol(ServiceModel(data, service_name=client_name))}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    return path
+
+
 @dataclass
 class Route:
     operation: str
@@ -53,10 +136,7 @@ class Route:
 
 
 @functools.lru_cache(maxsize=64)
-def _rest_routes(client_name: str) -> tuple[Route, ...]:
-    model = service_model(client_name)
-    if model is None:
-        return ()
+def _rest_routes(model) -> tuple[Route, ...]:
     routes = []
     for op_name in model.operation_names:
         http = model.operation_model(op_name).http
@@ -97,6 +177,14 @@ class RequestInfo:
     region: str = "us-east-1"
     access_key: str = ""
     path_params: dict[str, str] = field(default_factory=dict)
+    model: ServiceModel | None = field(default=None, repr=False, compare=False)  # the one that matched
+
+    @property
+    def operation_model(self):
+        """botocore's OperationModel of the request, or None when the operation is unknown here."""
+        if self.model is None or self.operation not in self.model.operation_names:
+            return None
+        return self.model.operation_model(self.operation)
 
     @property
     def label(self) -> str:
@@ -123,29 +211,31 @@ def identify(method: str, path: str, query_string: str, headers: dict[str, str],
     target = headers.get("x-amz-target", "")
     candidates = _SIGNING_TO_CLIENTS.get(info.signing_name, (info.signing_name,)) if info.signing_name else ()
     for client in candidates:
-        model = service_model(client)
-        if model is None:
-            continue
-        proto = model.metadata.get("protocol", "")
-        if proto == "json":
-            prefix = model.metadata.get("targetPrefix", "")
-            if target and target.split(".", 1)[0] == prefix:
-                info.service, info.protocol = client, proto
-                info.operation = target.split(".", 1)[1]
-                return info
-        elif proto in ("query", "ec2"):
-            action = _action(query, headers, body)
-            info.service, info.protocol = client, proto
-            if action:
-                info.operation = action
-                return info
-        elif proto in ("rest-json", "rest-xml"):
-            op, params = _match_rest(client, method, path, query, headers)
-            if op:
-                info.service, info.protocol, info.operation, info.path_params = client, proto, op, params
-                return info
-            if not info.service:
-                info.service, info.protocol = client, proto
+        models = service_models(client)
+        if target:  # a json-protocol request: try the json side of a protocol change first
+            models = sorted(models, key=lambda m: wire_protocol(m) != "json")
+        for model in models:
+            proto = wire_protocol(model)
+            if proto == "json":
+                prefix = model.metadata.get("targetPrefix", "")
+                if target and target.split(".", 1)[0] == prefix:
+                    info.service, info.protocol, info.model = client, proto, model
+                    info.operation = target.split(".", 1)[1]
+                    return info
+            elif proto in ("query", "ec2"):
+                action = _action(query, headers, body)
+                info.service, info.protocol, info.model = client, proto, model
+                if action:
+                    info.operation = action
+                    return info
+            elif proto in ("rest-json", "rest-xml"):
+                op, params = _match_rest(model, method, path, query, headers)
+                if op:
+                    info.service, info.protocol, info.operation, info.path_params = client, proto, op, params
+                    info.model = model
+                    return info
+                if not info.service:
+                    info.service, info.protocol, info.model = client, proto, model
     if not info.service and info.signing_name:
         info.service = info.signing_name
     return info
@@ -165,8 +255,8 @@ def _action(query: dict, headers: dict[str, str], body: bytes | None) -> str:
     return ""
 
 
-def _match_rest(client: str, method: str, path: str, query: dict, headers: dict) -> tuple[str, dict[str, str]]:
-    for route in _rest_routes(client):
+def _match_rest(model, method: str, path: str, query: dict, headers: dict) -> tuple[str, dict[str, str]]:
+    for route in _rest_routes(model):
         if route.method != method:
             continue
         if any(k not in query or (v is not None and query[k][0] != v) for k, v in route.query):
@@ -186,8 +276,9 @@ def error_response(info: RequestInfo, code: str, message: str, status: int = 400
     """An error in the wire format of the request's protocol, so botocore raises ClientError."""
     request_id = str(uuid.uuid4())
     if info.protocol in ("json", "rest-json"):
+        # json reads the code from __type, rest-json from the x-amzn-ErrorType header (botocore parsers.py)
         body = json.dumps({"__type": code, "message": message, "Message": message}).encode()
-        headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code),
+        headers = [("Content-Type", json_content_type(info)), ("x-amzn-ErrorType", code),
                    ("x-amzn-RequestId", request_id)]
     elif info.protocol in ("query", "ec2"):
         kind = "Sender" if sender_fault else "Receiver"
@@ -204,6 +295,14 @@ def error_response(info: RequestInfo, code: str, message: str, status: int = 400
         headers = [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)]
     headers.append(("Content-Length", str(len(body))))
     return status, headers, body
+
+
+def json_content_type(info: RequestInfo) -> str:
+    """The Content-Type of a JSON answer in the request's protocol."""
+    if info.protocol == "rest-json":
+        return "application/json"
+    version = info.model.metadata.get("jsonVersion", "1.1") if info.model is not None else "1.1"
+    return f"application/x-amz-json-{version}"
 
 
 def not_emulated(info: RequestInfo, detail: str = "") -> tuple[int, list[tuple[str, str]], bytes]:

@@ -51,11 +51,29 @@ class EngineRequest:
     body: bytes
     path_params: dict[str, str] = field(default_factory=dict)
     protocol: str = ""
+    parsed: dict | None = field(default=None, repr=False)  # set by the gateway (endpoint/wire.py)
 
-    def json(self) -> dict:
+    @property
+    def params(self) -> dict:
+        """The operation's input as boto3 keyword arguments, from whichever protocol the client spoke
+        (JSON body, URI, query string, headers), already checked against botocore's model. A blob
+        payload (Lambda Invoke's Payload) is not in it: read ``body``."""
+        if self.parsed is not None:
+            return self.parsed
+        # Not read by the gateway (an engine test building requests by hand): the JSON body.
         if not self.body:
             return {}
-        return json.loads(self.body)
+        try:
+            doc = json.loads(self.body)
+        except ValueError as exc:
+            raise EngineError("SerializationException", f"Could not parse the request body as JSON: {exc}") from None
+        if not isinstance(doc, dict):
+            raise EngineError("SerializationException", "Could not parse the request body: expected a JSON object")
+        return doc
+
+    def json(self) -> dict:
+        """The same as ``params`` (the name handlers used when every engine service spoke JSON)."""
+        return self.params
 
 
 @dataclass
@@ -67,7 +85,7 @@ class EngineResponse:
     @classmethod
     def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> "EngineResponse":
         body = json.dumps(payload, default=_json_default).encode()
-        hdrs = {"Content-Type": "application/x-amz-json-1.1"}
+        hdrs = {"Content-Type": "application/x-amz-json-1.1"}   # the gateway sets rest-json's own
         hdrs.update(headers or {})
         return cls(status, body, hdrs)
 
