@@ -160,6 +160,12 @@ def _rest_routes(model) -> tuple[Route, ...]:
             required_headers = tuple(
                 m.serialization["name"].lower() for name, m in op.input_shape.members.items()
                 if name in required and m.serialization.get("location") == "header")
+            # A required query member tells operations on one URI apart as a literal would: S3's
+            # UploadPart, ListParts, AbortMultipartUpload are PutObject, GetObject, DeleteObject's URI
+            # plus ?partNumber&uploadId / ?uploadId (the S3 model here has no ?x-id= literal to tell them).
+            pairs += tuple((m.serialization.get("name", name), None) for name, m in op.input_shape.members.items()
+                           if name in required and m.serialization.get("location") == "querystring"
+                           and m.serialization.get("name", name) not in dict(pairs))
         specificity = literal + 100 * len(pairs) + 100 * len(required_headers)
         routes.append(Route(op_name, http.get("method", "POST"), re.compile(regex), pairs, required_headers, specificity))
     routes.sort(key=lambda r: -r.literal_len)
