@@ -35,20 +35,24 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import logging
 import os
-import queue
-import re
-import select
 import signal
 import struct
-import subprocess
 import sys
-import threading
 import time
-import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
+
+if __name__ != "__main__":  # parent side only: the worker starts faster without them (subprocess
+    import logging          # with selectors and locale cost more than the rest of this module)
+    import queue
+    import re
+    import select
+    import subprocess
+    import threading
+    import weakref
+
+    log = logging.getLogger("labkit.workers")
 
 _HEADER = struct.Struct(">BIII")  # kind, seq (0: no sync marker), JSON length, data length
 _MESSAGE, _HELLO, _EXIT = 0, 1, 2
@@ -58,8 +62,6 @@ _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
 _KILL_PATIENCE_S = 5.0  # kill passes stop after this (a process in uninterruptible sleep)
 _SYNC_PATIENCE_S = 5.0  # a message never waits longer for the output before it
 _EOF = object()
-
-log = logging.getLogger("labkit.workers")
 
 
 class WorkerError(Exception):
