@@ -114,10 +114,14 @@ def _table_name(session, node: exp.Expression) -> tuple[str, str]:
 
 def create_table(session, tree: exp.Create, params: dict):
     schema, name = _table_name(session, tree.this)
-    if schema in session.external_schemas():
+    props = tree.args.get("properties")
+    temporary = props is not None and any(isinstance(p, exp.TemporaryProperty) for p in props.expressions)
+    if temporary:
+        schema = "temp"
+    elif schema in session.external_schemas():
         raise RedshiftError("CREATE TABLE in an external schema is not supported by the local Redshift engine "
                             "(Spectrum CREATE EXTERNAL TABLE AS)", "0A000")
-    if not session.schema_exists(schema):
+    if not temporary and not session.schema_exists(schema):
         raise schema_missing(schema)
     if (schema, name) in session.views():
         raise RedshiftError(f'relation "{name}" already exists', "42P07")
@@ -184,13 +188,16 @@ def create_table(session, tree: exp.Create, params: dict):
     for seq, start, step in sequences:
         session.con.execute(f"CREATE SEQUENCE IF NOT EXISTS {quote_ident(schema)}.{quote_ident(seq)} "
                             f"START WITH {start} INCREMENT BY {step}")
-    existed = session.table_exists(schema, name)
+    existed = not temporary and session.table_exists(schema, name)
     sql = to_duckdb(tree)
     if params:
         session.con.execute(sql, params)
     else:
         session.con.execute(sql)
-    if existed and tree.args.get("exists"):
+    if (existed and tree.args.get("exists")) or temporary:
+        if temporary and query is not None and isinstance(query, exp.Query):
+            return session.tagged("SELECT", session.con.execute(f"SELECT count(*) FROM temp.{quote_ident(name)}")
+                                  .fetchone()[0])
         return session.tagged("CREATE TABLE")
     session.con.execute(f"INSERT OR REPLACE INTO {META}.table_attrs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [schema, name, attrs["diststyle"], attrs["distkey"], attrs["sortkey"], attrs["sortkey_type"],
@@ -308,7 +315,7 @@ def drop(session, tree: exp.Drop):
     kind = (tree.args.get("kind") or "").upper()
     if_exists = bool(tree.args.get("exists"))
     cascade = bool(tree.args.get("cascade"))
-    targets = tree.expressions if tree.expressions else [tree.this]
+    targets = tree.args.get("tables") or tree.expressions or [tree.this]
     for target in targets:
         schema, name = _table_name(session, target)
         if not (target.db if isinstance(target, exp.Table) else None):

@@ -60,7 +60,7 @@ _PATTERNS: list[tuple[re.Pattern, callable]] = [
      lambda m: schema_missing(m.group(1).lower())),
     (re.compile(r"Catalog \"?([^\s\"!]+)\"? does not exist", re.I),
      lambda m: schema_missing(m.group(1).lower())),
-    (re.compile(r"Referenced column \"?([^\s\"]+)\"? not found", re.I),
+    (re.compile(r"Referenced column \"?([^\s\"]+)\"? (?:was )?not found", re.I),
      lambda m: RedshiftError(f'column "{m.group(1).lower()}" does not exist', "42703")),
     (re.compile(r'Referenced table "?([^\s"]+)"? not found', re.I),
      lambda m: RedshiftError(f'missing FROM-clause entry for table "{m.group(1).lower()}"', "42P01")),
