@@ -5,13 +5,16 @@ import threading
 from pathlib import Path
 from urllib.parse import urlencode
 
-import boto3
 from botocore.config import Config
 
 from ..config import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
+from ..sessions import isolated_session
+from ..engines.platform.acting import Acting, RoleSessions
+from ..engines.platform.jobs import JobTable
+from ..engines.platform.logs import LogWriter
 from ..engines.ports import CatalogError, FileCache
 from . import moto
-from .moto import s3 as moto_s3
+from .moto import s3 as moto_s3, sts as moto_sts
 
 # Calls from an engine back into its own endpoint: fail fast, never retry for long.
 _SELF_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5,
@@ -27,6 +30,7 @@ class EngineContext:
         self._state: dict[str, object] = {}
         self._lock = threading.Lock()
         self._clients: dict[tuple, object] = {}
+        self.account_id = moto.ACCOUNT_ID
 
     def client(self, service: str, region: str = "us-east-1", credentials: dict | None = None):
         """A boto3 client for the endpoint itself, as the learner (default) or as a role session."""
@@ -34,9 +38,9 @@ class EngineContext:
         key = (service, region, creds["AccessKeyId"])
         with self._lock:
             if key not in self._clients:
-                session = boto3.session.Session(
-                    aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                    aws_session_token=creds.get("SessionToken"), region_name=region)
+                # Never the learner's ~/.aws or AWS_PROFILE: a stale profile must not break engines.
+                session = isolated_session(creds["AccessKeyId"], creds["SecretAccessKey"],
+                                           creds.get("SessionToken"), region)
                 self._clients[key] = session.client(service, endpoint_url=self.endpoint_url, config=_SELF_CONFIG)
             return self._clients[key]
 
@@ -60,9 +64,33 @@ class EngineContext:
                 self._state[name] = factory()
             return self._state[name]
 
+    # -- the engine platform (lab_helpers/engines/platform) -------------------------------------
+    def jobs(self, engine: str, workers: int = 4) -> JobTable:
+        """The engine's job table (bounded pool); reset cancels its jobs and waits for them."""
+        return self.state(f"jobs:{engine}", lambda: JobTable(engine, workers))
+
+    def logs(self, region: str = "us-east-1") -> LogWriter:
+        """CloudWatch Logs writing into the endpoint (groups and streams created on demand)."""
+        return self.state(f"logs:{region}", lambda: LogWriter(lambda: self.client("logs", region)))
+
+    def _sessions(self) -> RoleSessions:
+        return self.state("role_sessions", lambda: RoleSessions(self, moto_sts.principal_for_access_key))
+
+    def acting_as(self, role: str, region: str = "us-east-1", session_name: str = "labkit") -> Acting:
+        """Assume ``role`` (name or ARN) once and act as it until shortly before it expires."""
+        sessions = self._sessions()
+        return sessions.acting_as(sessions.role_arn(role, self.account_id), region, session_name)
+
+    def as_caller(self, request) -> Acting:
+        """The principal that signed ``request`` (Athena reads S3 as its caller)."""
+        return self._sessions().caller(request.access_key, request.region)
+
     def reset(self) -> None:
         with self._lock:
             states, self._state = list(self._state.values()), {}
+        # Job tables first: they cancel and wait for in-flight work, which may still use the
+        # engines' other state (DuckDB connections, runtimes) until it has stopped.
+        states.sort(key=lambda st: not isinstance(st, JobTable))
         for state in states:
             shutdown = getattr(state, "shutdown", None)
             if callable(shutdown):

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from . import moto
 from . import wire
+from . import origin
 from .protocol import (PROTOCOL_CHANGES, RequestInfo, error_response, identify, json_content_type, json_model,
                        needs_body, not_emulated)
 from .registry import EngineError, EngineRequest, EngineResponse, Registry
@@ -30,8 +31,10 @@ _REASONS = {200: "OK", 202: "Accepted", 204: "No Content", 400: "Bad Request", 4
 
 
 class Gateway:
-    def __init__(self, registry: Registry, context, moto_app=None, version: str = ""):
+    def __init__(self, registry: Registry, context, moto_app=None, version: str = "",
+                 allowed_hosts: frozenset[str] = frozenset()):
         self.registry = registry
+        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)   # besides the loopback names
         self.context = context
         self.moto_app = moto_app or moto.make_app()
         self.version = version
@@ -43,6 +46,12 @@ class Gateway:
     def __call__(self, environ, start_response):
         with self._lock:
             self.requests += 1
+        refused = origin.refusal(environ, self.allowed_hosts)
+        if refused:
+            return origin.forbidden(start_response, refused)
+        if not environ.get("HTTP_ORIGIN"):
+            # No web page is asking: no CORS grant is needed, so none is ever sent.
+            start_response = origin.without_cors(start_response)
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path.startswith("/_labkit/"):

@@ -8,6 +8,7 @@ breaks it. Resources are created through moto's own API, in-process (``moto.call
 from __future__ import annotations
 
 import inspect
+import os
 import io
 import json
 import tomllib
@@ -239,6 +240,16 @@ def test_kms_keys_maps_key_ids_to_keys_with_arn_policy_and_state(key):
     for ref in ("nope", "alias/nope", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/nope", ""):
         assert moto_kms.kms_key(ref, REGION) is None, ref
 
+
+
+def test_kms_key_state_names_disabled_and_pending_deletion_keys(app, key):
+    """FIX: kms.kms_key (KmsKey.state: iam_lite.usable_key maps "Disabled" to KMS.DisabledException and
+    "PendingDeletion" to KMS.KMSInvalidStateException; "alias/aws/s3" must resolve, moto creates it)."""
+    api(app, "kms", "DisableKey", KeyId=key["KeyId"])
+    assert moto_kms.kms_key(key["KeyId"], REGION).state == "Disabled"
+    api(app, "kms", "ScheduleKeyDeletion", KeyId=key["KeyId"], PendingWindowInDays=7)
+    assert moto_kms.kms_key(key["KeyId"], REGION).state == "PendingDeletion"
+    assert moto_kms.kms_key("alias/aws/s3", REGION) is not None
 
 # --- iam.py -------------------------------------------------------------------------------------
 
@@ -546,3 +557,19 @@ def test_athena_work_group_state_is_a_class_attribute_an_instance_can_shadow(app
 def test_athena_get_work_group_of_an_unknown_name_is_null(app):
     """FIX: the athena engine's update_work_group (reads "no such workgroup" from this answer)."""
     assert api(app, "athena", "GetWorkGroup", WorkGroup="nope").json() == {"WorkGroup": None}
+
+
+# --- core: the region listing moto builds backends from ---------------------------------------------
+
+def test_moto_lists_regions_through_a_cached_classmethod_session():
+    """FIX: moto.seal_from_user_aws_config — moto builds a boto3.Session() (which reads ~/.aws and
+    AWS_PROFILE) in AccountSpecificBackend.get_session; the kit replaces that classmethod."""
+    from moto.core.base_backend import AccountSpecificBackend
+
+    from lab_helpers.endpoint import moto as kit_moto
+
+    assert isinstance(AccountSpecificBackend.__dict__["get_session"], classmethod)
+    kit_moto.seal_from_user_aws_config()
+    session = AccountSpecificBackend.get_session()
+    assert "us-east-1" in session.get_available_regions("s3")
+    assert session._session.get_config_variable("config_file") == os.devnull

@@ -44,6 +44,18 @@ def disable_bucket_policy_evaluation() -> None:
     FakeBucket.get_permission = lambda self, action, resource: PermissionResult.NEUTRAL
 
 
+def seal_from_user_aws_config() -> None:
+    """moto lists regions through a cached ``boto3.Session()``, which reads ``~/.aws`` and dies on a
+    stale ``AWS_PROFILE`` (ProfileNotFound → a 500 for every new service). Prime that cache with a
+    session that reads no user configuration."""
+    from moto.core.base_backend import AccountSpecificBackend
+
+    from ...sessions import isolated_session
+
+    session = isolated_session("test", "test")
+    AccountSpecificBackend.get_session = classmethod(lambda cls: session)
+
+
 def reset() -> None:
     """Wipe every moto backend (what POST /moto-api/reset does)."""
     from moto.moto_api._internal.models import moto_api_backend
@@ -171,9 +183,10 @@ def derived_request(service: str, operation: str, params: dict, headers: dict[st
     from botocore.awsrequest import create_request_object, prepare_request_dict
     from botocore.serialize import create_serializer
 
-    from ..protocol import service_model
+    from ..protocol import PROTOCOL_CHANGES, json_model, service_model
 
-    model = service_model(service)
+    # moto reads a service whose protocol botocore changed (Athena: rest-json) in the old json form.
+    model = json_model(service) if service in PROTOCOL_CHANGES else service_model(service)
     if model is None:
         raise ValueError(f"botocore has no service model for {service!r}")
     operation_model = model.operation_model(operation)

@@ -1,7 +1,6 @@
 """api: the Athena operations the engine answers (query executions, results, metadata, UpdateWorkGroup)."""
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as dt
 import logging
 import threading
@@ -9,14 +8,20 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from sqlglot import exp
+
 from ...endpoint.registry import EngineError, EngineResponse
 from .results import (RequestError, invalid_request, output_uri, results_page, statement_kind, write_failure,
                              write_success)
+from .query import parse_one, strip_statement
 from .sql import AthenaQueryError, AthenaSQLEngine, AthenaSyntaxError, QueryCancelled, QueryResult, check_syntax
+from ..platform.jobs import Job
 from ..ports import split_s3_uri
 
 log = logging.getLogger("labkit.athena")
-WORKERS = 4
+WORKERS = 4            # queries over tables running at once; more wait QUEUED
+LIGHT_WORKERS = 2      # DDL, SHOW/DESCRIBE and a SELECT with no FROM: a lane of their own
+QUERY_TIMEOUT_S = 30 * 60   # Athena's default DML query timeout quota
 ENGINE_VERSION = {"SelectedEngineVersion": "AUTO", "EffectiveEngineVersion": "Athena engine version 3"}
 
 
@@ -41,20 +46,24 @@ class Execution:
     result: QueryResult | None = None
     engine_ms: int = 0
     scan_limit: int | None = None   # the workgroup's BytesScannedCutoffPerQuery
-    cancel: threading.Event = field(default_factory=threading.Event)
+    cancel: threading.Event = field(default_factory=threading.Event)   # the job's cancel event
     encryption: dict | None = None
     texts: list | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    store: object = None            # S3 as the caller: Athena reads and writes with the caller's rights
+    timed_out: bool = False
 
 
 class _State:
+    """Query executions and one SQL engine per region; the queries run on ``ctx.jobs("athena")``."""
+
     def __init__(self, ctx):
         self.lock = threading.Lock()
         self.executions: dict[str, Execution] = {}
         self.order: list[str] = []
-        self.pool = concurrent.futures.ThreadPoolExecutor(WORKERS, thread_name_prefix="athena")
         self.engines: dict[str, AthenaSQLEngine] = {}
         self.ctx = ctx
+        self.timeout_s: float = QUERY_TIMEOUT_S
 
     def engine(self, region: str) -> AthenaSQLEngine:
         with self.lock:
@@ -64,9 +73,7 @@ class _State:
             return self.engines[region]
 
     def shutdown(self) -> None:
-        for ex in self.executions.values():
-            ex.cancel.set()
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        # The context's reset has already cancelled and waited for the job table's queries.
         for engine in self.engines.values():
             engine.close()  # DuckDB connections left open leak at interpreter exit
 
@@ -148,13 +155,36 @@ def start_query_execution(request, ctx):
         catalog=context.get("Catalog") or "AwsDataCatalog", workgroup=wg_name, output_location=output,
         submitted=time.time(), encryption=chosen.get("EncryptionConfiguration"), statement_type=kind,
         substatement=substatement, output_uri=output_uri(output, qid, kind, substatement),
-        scan_limit=config.get("BytesScannedCutoffPerQuery"))
+        scan_limit=config.get("BytesScannedCutoffPerQuery"), store=ctx.as_caller(request).store())
     state = _state(ctx)
     with state.lock:
         state.executions[ex.id] = ex
         state.order.append(ex.id)
-    state.pool.submit(_run, ctx, request.region, ex)
+    job = Job(id=ex.id, kind="query")
+    ex.cancel = job.cancel_event   # StopQueryExecution → the SQL engine interrupts its DuckDB cursor
+    # Light statements (DDL, SHOW, a SELECT over no table) get their own lane, so a learner's
+    # `SELECT 1` never waits behind four long scans.
+    lane = ("athena-light", LIGHT_WORKERS) if _is_light(query, kind, substatement) else ("athena", WORKERS)
+    ctx.jobs(*lane).submit(lambda job: _run(ctx, request.region, ex), job=job)
     return EngineResponse.json({"QueryExecutionId": ex.id})
+
+
+def _is_light(query: str, kind: str, substatement: str) -> bool:
+    """Metadata statements and a SELECT with no FROM at all: they cannot run long."""
+    if substatement in ("CREATE_TABLE_AS_SELECT", "INSERT", "UNLOAD"):
+        return False                                  # these scan like a query
+    if kind != "DML":
+        return True                                   # DDL and utility statements touch metadata only
+    try:
+        tree = parse_one(strip_statement(query))
+    except AthenaQueryError:
+        return True                                   # fails at once
+    return tree.find(exp.From) is None
+
+
+def _time_out(ex: Execution) -> None:
+    ex.timed_out = True
+    ex.cancel.set()
 
 
 def _run(ctx, region: str, ex: Execution) -> None:
@@ -163,10 +193,13 @@ def _run(ctx, region: str, ex: Execution) -> None:
         return
     ex.state, ex.started = "RUNNING", time.time()
     t0 = time.perf_counter()
+    timer = threading.Timer(_state(ctx).timeout_s, _time_out, args=(ex,))
+    timer.daemon = True
+    timer.start()
     try:
         result = _state(ctx).engine(region).execute(
             ex.query, database=ex.database, catalog_name=ex.catalog, query_id=ex.id,
-            default_ctas_location=f"{ex.output_location}tables/{ex.id}/", cancel=ex.cancel)
+            default_ctas_location=f"{ex.output_location}tables/{ex.id}/", cancel=ex.cancel, store=ex.store)
         ex.engine_ms = int((time.perf_counter() - t0) * 1000)
         if ex.scan_limit and result.data_scanned_bytes > ex.scan_limit:
             # The workgroup's per-query data usage control cancels the query (no results written).
@@ -175,18 +208,24 @@ def _run(ctx, region: str, ex: Execution) -> None:
             ex.result = result
             ex.state, ex.reason = "CANCELLED", "Query cancelled! : Bytes scanned limit was exceeded"
             return
-        ex.manifest = write_success(ctx.store(region), ex, result)
+        ex.manifest = write_success(ex.store, ex, result)
         ex.result = result
         ex.state = "SUCCEEDED"
     except QueryCancelled:
-        ex.state = "CANCELLED"
-        ex.reason = "Query cancelled by user"
+        if ex.timed_out:
+            minutes = _state(ctx).timeout_s / 60
+            ex.state, ex.reason = "FAILED", (f"Query timeout: the query ran longer than the {minutes:g} minute "
+                                             "limit for DML queries and was stopped.")
+            ex.error = {"ErrorCategory": 1, "ErrorType": 206, "Retryable": False, "ErrorMessage": ex.reason}  # 206: Query timed out
+        else:
+            ex.state = "CANCELLED"
+            ex.reason = "Query cancelled by user"
     except AthenaQueryError as err:
         ex.state, ex.reason = "FAILED", err.message
         ex.error = {"ErrorCategory": err.error_category, "ErrorType": err.error_type, "Retryable": False,
                     "ErrorMessage": err.message}
         try:
-            write_failure(ctx.store(region), ex)
+            write_failure(ex.store, ex)
         except Exception:   # noqa: BLE001 - the reason file is a courtesy; the state is what matters
             log.warning("could not write the failure text of %s", ex.id)
     except Exception as exc:  # a broken query never takes the endpoint down
@@ -195,6 +234,7 @@ def _run(ctx, region: str, ex: Execution) -> None:
         ex.reason = f"GENERIC_INTERNAL_ERROR: {type(exc).__name__}: {exc}"
         ex.error = {"ErrorCategory": 1, "ErrorType": 401, "Retryable": False, "ErrorMessage": ex.reason}
     finally:
+        timer.cancel()
         ex.engine_ms = ex.engine_ms or int((time.perf_counter() - t0) * 1000)
         ex.completed = time.time()
 

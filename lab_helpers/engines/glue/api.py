@@ -8,14 +8,15 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from ...endpoint import moto
-from ...endpoint.moto import glue as moto_glue, sts as moto_sts
+from ...endpoint.moto import glue as moto_glue
 from ...endpoint.registry import EngineError, EngineResponse
 from .crawler import CrawlOutcome, crawl
-from ..iam.lite import RoleObjectStore
+from ..platform.acting import RoleNotAssumable
+from ..platform.jobs import Job
 
 log = logging.getLogger("labkit.glue")
 LOG_GROUP = "/aws-glue/crawlers"
+CRAWL_WORKERS = 4     # crawls run at once; more wait QUEUED on the job table (the crawler shows RUNNING)
 
 
 @dataclass
@@ -32,10 +33,13 @@ class Run:
 class CrawlerState:
     state: str = "READY"
     runs: list[Run] = field(default_factory=list)
-    cancel: threading.Event = field(default_factory=threading.Event)
+    job: Job | None = None            # the current run on the Glue job table
 
 
 class _Crawlers:
+    """Per-crawler run history; the runs themselves are jobs on ``ctx.jobs("glue")``, which the
+    endpoint reset cancels and waits for."""
+
     def __init__(self):
         self.lock = threading.Lock()
         self.by_name: dict[str, CrawlerState] = {}
@@ -43,10 +47,6 @@ class _Crawlers:
     def get(self, name: str) -> CrawlerState:
         with self.lock:
             return self.by_name.setdefault(name, CrawlerState())
-
-    def shutdown(self) -> None:
-        for st in self.by_name.values():
-            st.cancel.set()
 
 
 def _crawlers(ctx) -> _Crawlers:
@@ -104,29 +104,10 @@ def _view(crawler: dict, st: CrawlerState) -> dict:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def _write_log(ctx, region: str, stream: str, lines: list[str]) -> None:
-    logs = ctx.client("logs", region)
-    for create in (lambda: logs.create_log_group(logGroupName=LOG_GROUP),
-                   lambda: logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)):
-        try:
-            create()
-        except logs.exceptions.ResourceAlreadyExistsException:
-            pass
-    now = int(time.time() * 1000)
-    events = [{"timestamp": now, "message": line} for line in lines if line.strip()]
-    for i in range(0, len(events), 1000):
-        logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream, logEvents=events[i:i + 1000])
-
-
-def _role_store(ctx, role: str, region: str, name: str) -> RoleObjectStore:
-    role_arn = role if role.startswith("arn:") else f"arn:aws:iam::{moto.ACCOUNT_ID}:role/{role}"
-    creds = ctx.client("sts", region).assume_role(RoleArn=role_arn, RoleSessionName=f"AWS-Crawler")["Credentials"]
-    principal = moto_sts.principal_for_access_key(creds["AccessKeyId"])
-    return RoleObjectStore(ctx.store(region), principal, region)
-
-
-def _execute(ctx, region: str, crawler: dict, st: CrawlerState, run: Run) -> None:
+def _execute(ctx, region: str, crawler: dict, st: CrawlerState, run: Run, job: Job) -> None:
     name = crawler["Name"]
+    if run.end is not None:   # stopped while queued
+        return
     try:
         targets = crawler.get("Targets") or {}
         other = [k for k, v in targets.items() if v and k != "S3Targets"]
@@ -134,20 +115,25 @@ def _execute(ctx, region: str, crawler: dict, st: CrawlerState, run: Run) -> Non
             outcome = CrawlOutcome(status="FAILED", error_message=(
                 f"The local crawler crawls S3 targets only; {', '.join(other)} are not emulated."))
         else:
-            store = _role_store(ctx, crawler.get("Role", ""), region, name)
-            outcome = crawl(crawler, store, ctx.catalog(region), crawl_id=run.crawl_id)
+            # The crawler reads S3 as its role: a role that is not a key user is denied SSE-KMS data.
+            store = ctx.acting_as(crawler.get("Role", ""), region, "AWS-Crawler").store()
+            outcome = crawl(crawler, store, ctx.catalog(region), crawl_id=run.crawl_id,
+                            stopped=lambda: job.cancelled)
+    except RoleNotAssumable as exc:
+        outcome = CrawlOutcome(status="FAILED", error_message=(
+            f"Service is unable to assume provided role. {exc}"))
     except Exception as exc:  # the crawler must end in a state, never leave RUNNING behind
         log.exception("crawl %s of %s crashed", run.crawl_id, name)
         outcome = CrawlOutcome(status="FAILED", error_message=f"Internal error in the local crawler: {exc}")
     run.outcome = outcome
     run.error = outcome.error_message
     st.state = "STOPPING"
-    try:
-        _write_log(ctx, region, name, outcome.log_lines or [f"[{run.crawl_id}] BENCHMARK : Crawler finished"])
-    except Exception:
-        log.exception("could not write crawler logs for %s", name)
-    time.sleep(0.2)  # STOPPING is observable, as on AWS, before READY
-    run.state = "CANCELLED" if st.cancel.is_set() else ("COMPLETED" if outcome.status == "SUCCEEDED" else "FAILED")
+    ctx.logs(region).write_quietly(LOG_GROUP, name,
+                                   outcome.log_lines or [f"[{run.crawl_id}] BENCHMARK : Crawler finished"])
+    if not job.cancelled:
+        job.cancel_event.wait(0.2)  # STOPPING is observable, as on AWS, before READY
+    run.state = ("CANCELLED" if job.cancelled or outcome.status == "CANCELLED"
+                 else "COMPLETED" if outcome.status == "SUCCEEDED" else "FAILED")
     run.end = time.time()
     st.state = "READY"
 
@@ -160,11 +146,10 @@ def start_crawler(request, ctx):
         if st.state != "READY":
             raise EngineError("CrawlerRunningException", f"Crawler with name {name} has already started", 400)
         st.state = "RUNNING"
-        st.cancel = threading.Event()
         run = Run(str(uuid.uuid4()), time.time())
         st.runs.append(run)
-    threading.Thread(target=_execute, args=(ctx, request.region, crawler, st, run), daemon=True,
-                     name=f"crawl-{name}").start()
+    st.job = ctx.jobs("glue", workers=CRAWL_WORKERS).submit(
+        lambda job: _execute(ctx, request.region, crawler, st, run, job), kind="crawl", job_id=run.crawl_id)
     return EngineResponse.json({})
 
 
@@ -174,8 +159,14 @@ def stop_crawler(request, ctx):
     st = _crawlers(ctx).get(name)
     if st.state != "RUNNING":
         raise EngineError("CrawlerNotRunningException", f"Crawler with name {name} isn't running", 400)
-    st.cancel.set()
     st.state = "STOPPING"
+    job = st.job
+    if job is not None:
+        job.request_cancel()
+        if job.started is None:   # still queued behind other crawls: it never runs
+            run = st.runs[-1]
+            run.state, run.end = "CANCELLED", time.time()
+            st.state = "READY"
     return EngineResponse.json({})
 
 

@@ -2,35 +2,29 @@
 from __future__ import annotations
 
 import base64
-import concurrent.futures
 import json
 import logging
-import threading
 import time
 import uuid
 
-from ...endpoint.moto import awslambda as moto_lambda, sts as moto_sts
+from ...endpoint.moto import awslambda as moto_lambda
 from ...endpoint.registry import EngineError, EngineResponse
 from .runtime import FunctionSpec, InvalidRequestContent, LambdaRuntime, UnsupportedFunction
 
 log = logging.getLogger("labkit.lambda")
 ASYNC_WORKERS = 8
 TAIL_BYTES = 4096
-CREDENTIALS_MARGIN_S = 300  # start a new role session (and environments) this long before expiry
 
 
 class _State:
-    """The runtime, the async worker pool and role sessions: created on first use, dropped on reset."""
+    """The runtime (warm execution environments): created on first use, dropped on reset.
+    Asynchronous invocations run on ``ctx.jobs("lambda")``; role sessions and logs are the
+    platform's (``ctx.acting_as``, ``ctx.logs``)."""
 
     def __init__(self, cache_dir: str):
         self.runtime = LambdaRuntime(cache_dir)
-        self.pool = concurrent.futures.ThreadPoolExecutor(ASYNC_WORKERS, thread_name_prefix="lambda-async")
-        self.sessions: dict[tuple, tuple[dict[str, str], float]] = {}  # (region, role, fn) -> env, expiry
-        self.log_streams: set[tuple] = set()  # (region, group, stream) known to exist
-        self.lock = threading.Lock()
 
     def shutdown(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
         self.runtime.close()  # kills every execution environment process
 
 
@@ -54,59 +48,19 @@ def _spec(request, ctx) -> tuple[FunctionSpec, str]:
 
 def _role_env(ctx, role_arn: str, function_name: str, region: str) -> dict[str, str]:
     """The function's role credentials, as one session per function: a warm environment is
-    reused only with the credentials it started with, so they must not change per invocation."""
-    state, key = _state(ctx), (region, role_arn, function_name)
-    with state.lock:
-        cached = state.sessions.get(key)
-    if cached is not None:
-        env, expires = cached
-        known = moto_sts.principal_for_access_key(env["AWS_ACCESS_KEY_ID"]).kind == "assumed-role"
-        if known and expires - time.time() > CREDENTIALS_MARGIN_S:
-            return env
-    creds = ctx.client("sts", region).assume_role(RoleArn=role_arn, RoleSessionName=function_name)["Credentials"]
-    env = {"AWS_ACCESS_KEY_ID": creds["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
-           "AWS_SESSION_TOKEN": creds["SessionToken"], "AWS_ENDPOINT_URL": ctx.endpoint_url}
-    with state.lock:
-        state.sessions[key] = (env, creds["Expiration"].timestamp())
-    return env
-
-
-def _write_logs(ctx, region: str, group: str, stream: str, text: str) -> None:
-    logs, state = ctx.client("logs", region), _state(ctx)
-    now = int(time.time() * 1000)
-    events = [{"timestamp": now, "message": line} for line in text.rstrip("\n").split("\n") if line.strip()]
-    if (region, group, stream) in state.log_streams:  # a warm environment's stream: write at once
-        try:
-            _put_log_events(logs, group, stream, events)
-            return
-        except logs.exceptions.ResourceNotFoundException:  # deleted meanwhile: create it again
-            pass
-    try:
-        logs.create_log_group(logGroupName=group)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
-    try:
-        logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
-    with state.lock:
-        state.log_streams.add((region, group, stream))
-    _put_log_events(logs, group, stream, events)
-
-
-def _put_log_events(logs, group: str, stream: str, events: list[dict]) -> None:
-    for i in range(0, len(events), 1000):
-        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[i:i + 1000])
+    reused only with the credentials it started with, so they must not change per invocation
+    (the platform's role sessions are cached until shortly before they expire)."""
+    env = ctx.acting_as(role_arn, region, function_name).env()
+    return {k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                                "AWS_ENDPOINT_URL")}
 
 
 def _run(ctx, spec: FunctionSpec, role_arn: str, event: bytes, request_id: str, client_context: str | None):
     extra = _role_env(ctx, role_arn, spec.name, spec.region)
     result = _state(ctx).runtime.invoke(spec, event, request_id=request_id, extra_env=extra,
                                         client_context=client_context)
-    try:
-        _write_logs(ctx, spec.region, spec.log_group, result.log_stream, result.log)
-    except Exception:  # logging must never turn a finished invocation into an error
-        log.exception("could not write CloudWatch logs for %s", spec.name)
+    # Logging never turns a finished invocation into an error.
+    ctx.logs(spec.region).write_quietly(spec.log_group, result.log_stream, result.log)
     return result
 
 
@@ -136,7 +90,13 @@ def invoke(request, ctx):
             except Exception:
                 log.exception("async invocation %s of %s crashed", request_id, spec.name)
 
-        _state(ctx).pool.submit(background)
+        def work(job):
+            # Only an endpoint reset cancels an asynchronous invocation: stop its environments
+            # at once instead of waiting for the function's timeout.
+            job.on_cancel(_state(ctx).runtime.close)
+            background()
+
+        ctx.jobs("lambda", workers=ASYNC_WORKERS).submit(work, job_id=request_id, kind="invoke-async")
         return EngineResponse(202, b"", {"x-amzn-RequestId": request_id})
     if invocation_type != "RequestResponse":
         raise EngineError("InvalidParameterValueException",
