@@ -1,0 +1,251 @@
+"""profile: DataBrew's profile JSON for an Arrow table (column statistics, correlations, duplicates).
+
+Statistics follow Spark, which DataBrew runs on: sample standard deviation and variance,
+population skewness (m3 / m2^1.5) and excess kurtosis (m4 / m2^2 - 3), exact interpolated
+percentiles. String columns are described by their lengths (min, max, mean... of the length), as
+DataBrew does; their most common values, distinct and unique counts are of the values themselves.
+"Missing" is NULL, or the empty string in a string column. Entropy is in bits.
+"""
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+
+import pyarrow as pa
+
+from .sandbox import quote
+from .types import is_numeric, is_text, spark_type
+
+DEFAULTS = {"mostCommonValues": 50, "bins": 20, "zScoreThreshold": 3.0, "correlationColumns": 10, "extremes": 5,
+            "outlierSample": 5}
+# Column statistic names (ProfileConfiguration IncludedStatistics) -> the keys they add.
+COLUMN_STATISTICS = {
+    "DISTINCT_VALUES_COUNT": ["distinctValuesCount"], "UNIQUE_VALUES_COUNT": ["uniqueValuesCount"],
+    "MISSING_VALUES_COUNT": ["missingValuesCount"], "ENTROPY": ["entropy"],
+    "MOST_COMMON_VALUES": ["mostCommonValues"], "MIN": ["min"], "MAX": ["max"], "MEAN": ["mean"],
+    "MEDIAN": ["median"], "MODE": ["mode"], "SUM": ["sum"], "STANDARD_DEVIATION": ["standardDeviation"],
+    "VARIANCE": ["variance"], "KURTOSIS": ["kurtosis"], "SKEWNESS": ["skewness"], "RANGE": ["range"],
+    "ZEROS_COUNT": ["zerosCount"], "PERCENTILE": ["percentile5", "percentile25", "percentile75", "percentile95"],
+    "INTERQUARTILE_RANGE": ["interquartileRange"], "MEDIAN_ABSOLUTE_DEVIATION": ["medianAbsoluteDeviation"],
+    "MINIMUM_VALUES": ["minimumValues"], "MAXIMUM_VALUES": ["maximumValues"],
+    "VALUE_DISTRIBUTION": ["valueDistribution"], "Z_SCORE_DISTRIBUTION": ["zScoreDistribution"],
+    "Z_SCORE_OUTLIERS_COUNT": ["zScoreOutliersCount"], "Z_SCORE_OUTLIERS_SAMPLE": ["zScoreOutliersSample"],
+    "CORRELATION": ["correlations"],
+}
+DATASET_STATISTICS = ("CORRELATION", "DUPLICATE_ROWS_COUNT")
+
+
+def _clean(value):
+    """JSON-safe: NaN/inf -> None, dates -> ISO text, Decimals -> float."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if hasattr(value, "as_tuple"):   # Decimal
+        return float(value)
+    return value
+
+
+def _one(cur, sql: str) -> tuple:
+    return cur.execute(sql).fetchone()
+
+
+def _numeric_stats(cur, expr: str, where: str, settings: dict) -> dict:
+    """min ... zScoreOutliersSample of the numbers ``expr`` over rows ``where``."""
+    row = _one(cur, f"""SELECT count({expr}), min({expr}), max({expr}), avg({expr}), sum({expr}),
+        stddev_samp({expr}), var_samp({expr}), quantile_cont({expr}, [0.05, 0.25, 0.5, 0.75, 0.95]),
+        count(*) FILTER ({expr} = 0) FROM t WHERE {where}""")
+    n, lo, hi, mean, total, std, var, pct, zeros = row
+    out = {"min": lo, "max": hi, "mean": mean, "sum": total, "standardDeviation": std, "variance": var,
+           "range": (hi - lo) if n else None, "zerosCount": zeros}
+    if not n:
+        return out
+    p5, p25, p50, p75, p95 = pct
+    out.update({"median": p50, "percentile5": p5, "percentile25": p25, "percentile75": p75, "percentile95": p95,
+                "interquartileRange": p75 - p25})
+    m2, m3, m4, mad = _one(cur, f"""SELECT avg(power(x - {mean!r}, 2)), avg(power(x - {mean!r}, 3)),
+        avg(power(x - {mean!r}, 4)), quantile_cont(abs(x - {p50!r}), 0.5)
+        FROM (SELECT CAST({expr} AS DOUBLE) AS x FROM t WHERE {where} AND {expr} IS NOT NULL)""")
+    out["skewness"] = m3 / m2 ** 1.5 if m2 else None
+    out["kurtosis"] = m4 / m2 ** 2 - 3 if m2 else None
+    out["medianAbsoluteDeviation"] = mad
+    out["mode"] = _one(cur, f"SELECT {expr} FROM t WHERE {where} AND {expr} IS NOT NULL GROUP BY 1 "
+                            f"ORDER BY count(*) DESC, 1 LIMIT 1")[0]
+    k = settings["extremes"]
+    out["minimumValues"] = [r[0] for r in cur.execute(
+        f"SELECT DISTINCT {expr} AS __labkit_v FROM t WHERE {where} AND {expr} IS NOT NULL ORDER BY 1 LIMIT {k}").fetchall()]
+    out["maximumValues"] = [r[0] for r in cur.execute(
+        f"SELECT DISTINCT {expr} AS __labkit_v FROM t WHERE {where} AND {expr} IS NOT NULL ORDER BY 1 DESC LIMIT {k}").fetchall()]
+    out["valueDistribution"] = _histogram(cur, expr, where, lo, hi, settings["bins"])
+    threshold = settings["zScoreThreshold"]
+    if std:
+        z = f"(({expr}) - {mean!r}) / {std!r}"
+        out["zScoreDistribution"] = _z_histogram(cur, z, where, math.ceil(threshold))
+        out["zScoreOutliersCount"] = _one(cur, f"SELECT count(*) FROM t WHERE {where} AND abs({z}) > {threshold!r}")[0]
+        out["zScoreOutliersSample"] = [{"value": _clean(v), "zScore": _clean(s)} for v, s in cur.execute(
+            f"SELECT {expr}, {z} AS __labkit_z FROM t WHERE {where} AND abs({z}) > {threshold!r} "
+            f"ORDER BY abs(__labkit_z) DESC LIMIT {settings['outlierSample']}").fetchall()]
+    else:
+        out.update({"zScoreDistribution": [], "zScoreOutliersCount": 0, "zScoreOutliersSample": []})
+    return out
+
+
+def _histogram(cur, expr: str, where: str, lo, hi, bins: int) -> list[dict]:
+    """``bins`` equal-width buckets from min to max; the last bucket is open ([lo, "inf"])."""
+    if lo is None:
+        return []
+    lo, hi = float(lo), float(hi)
+    width = (hi - lo) / bins if hi > lo else 1.0
+    counts = dict(cur.execute(f"""SELECT least(CAST(floor((CAST({expr} AS DOUBLE) - {lo!r}) / {width!r}) AS BIGINT),
+        {bins - 1}) AS __labkit_b, count(*) FROM t WHERE {where} AND {expr} IS NOT NULL GROUP BY 1""").fetchall())
+    out = []
+    for b in range(bins if hi > lo else 1):
+        upper = lo + (b + 1) * width
+        out.append({"bucket": [lo + b * width, "inf" if b == bins - 1 or hi <= lo else upper],
+                    "count": counts.get(b, 0)})
+    return out
+
+
+def _z_histogram(cur, z: str, where: str, edge: int) -> list[dict]:
+    """Unit-wide buckets of z-scores from -edge to edge, with open tails."""
+    counts = dict(cur.execute(f"""SELECT greatest(least(CAST(floor({z}) AS BIGINT), {edge}), {-edge - 1}) AS __labkit_b,
+        count(*) FROM t WHERE {where} AND ({z}) IS NOT NULL GROUP BY 1""").fetchall())
+    out = []
+    for b in range(-edge - 1, edge + 1):
+        low = "-inf" if b == -edge - 1 else b
+        high = "inf" if b == edge else b + 1
+        out.append({"bucket": [low, high], "count": counts.get(b, 0)})
+    return out
+
+
+def _column(cur, table: pa.Table, name: str, settings: dict, rows: int) -> dict:
+    t = table.schema.field(name).type
+    ref = quote(name)
+    text = is_text(t)
+    missing = f"({ref} IS NULL OR {ref} = '')" if text else f"({ref} IS NULL)"
+    out = {"name": name, "type": spark_type(t)}
+    freq = f"SELECT {ref} AS v, count(*) AS c FROM t WHERE NOT {missing} GROUP BY 1"
+    distinct, unique, present = _one(cur, f"SELECT count(*), count(*) FILTER (c = 1), coalesce(sum(c), 0) "
+                                          f"FROM ({freq})")
+    entropy = _one(cur, f"SELECT -sum((c / {present}) * log2(c / {present})) FROM ({freq})")[0] if present else 0.0
+    out.update({"distinctValuesCount": distinct, "uniqueValuesCount": unique,
+                "missingValuesCount": rows - present, "entropy": entropy})
+    top = cur.execute(f"{freq} ORDER BY c DESC, v LIMIT {settings['mostCommonValues']}").fetchall()
+    out["mostCommonValues"] = [{"value": _clean(v), "count": c} for v, c in top]
+    if is_numeric(t):
+        out.update(_numeric_stats(cur, ref, "TRUE", settings))
+    elif text:
+        out.update(_numeric_stats(cur, f"length({ref})", f"NOT {missing}", settings))
+    elif pa.types.is_date(t) or pa.types.is_timestamp(t) or pa.types.is_boolean(t):
+        lo, hi = _one(cur, f"SELECT min({ref}), max({ref}) FROM t")
+        out.update({"min": lo, "max": hi})
+    return {k: ([{kk: _clean(vv) for kk, vv in item.items()} if isinstance(item, dict) else _clean(item)
+                 for item in v] if isinstance(v, list) else _clean(v)) for k, v in out.items()}
+
+
+def _correlations(cur, table: pa.Table, names: list[str], limit: int) -> dict[str, dict[str, float]]:
+    usable = [n for n in names if is_numeric(table.schema.field(n).type) or is_text(table.schema.field(n).type)]
+    usable = usable[:limit]
+    if len(usable) < 2:
+        return {}
+
+    def val(n):
+        return f"length(nullif({quote(n)}, ''))" if is_text(table.schema.field(n).type) else f"CAST({quote(n)} AS DOUBLE)"
+    pairs = [(a, b) for i, a in enumerate(usable) for b in usable[i + 1:]]
+    row = _one(cur, "SELECT " + ", ".join(f"corr({val(a)}, {val(b)})" for a, b in pairs) + " FROM t")
+    out: dict[str, dict[str, float]] = {n: {} for n in usable}
+    for (a, b), r in zip(pairs, row):
+        r = _clean(r)
+        out[a][b] = r
+        out[b][a] = r
+    return out
+
+
+def _selected(names: list[str], selectors: list[dict] | None) -> list[str]:
+    import re
+
+    if not selectors:
+        return names
+    picked = []
+    for n in names:
+        for sel in selectors:
+            if sel.get("Name") == n or (sel.get("Regex") and re.fullmatch(sel["Regex"], n)):
+                picked.append(n)
+                break
+    return picked
+
+
+def settings_from(config: dict | None) -> tuple[dict, list[str], list[str], dict]:
+    """(numbers, included dataset statistics, included column statistics, the echo for the JSON)."""
+    config = config or {}
+    settings = dict(DEFAULTS)
+    ds = config.get("DatasetStatisticsConfiguration") or {}
+    ds_included = [s for s in (ds.get("IncludedStatistics") or ["ALL"])]
+    if "ALL" in ds_included:
+        ds_included = list(DATASET_STATISTICS)
+    for override in ds.get("Overrides") or []:
+        if override.get("Statistic") == "CORRELATION" and "columnNumber" in (override.get("Parameters") or {}):
+            settings["correlationColumns"] = int(override["Parameters"]["columnNumber"])
+    col_included = ["ALL"]
+    for conf in config.get("ColumnStatisticsConfigurations") or []:
+        stats = conf.get("Statistics") or {}
+        if stats.get("IncludedStatistics"):
+            col_included = stats["IncludedStatistics"]
+        for override in stats.get("Overrides") or []:
+            params = override.get("Parameters") or {}
+            stat = override.get("Statistic")
+            if stat == "VALUE_DISTRIBUTION" and "binNumber" in params:
+                settings["bins"] = max(1, int(params["binNumber"]))
+            elif stat == "MOST_COMMON_VALUES" and "topN" in params:
+                settings["mostCommonValues"] = int(params["topN"])
+            elif stat in ("Z_SCORE_OUTLIERS_COUNT", "Z_SCORE_OUTLIERS_SAMPLE", "OUTLIER_DETECTION") and \
+                    "threshold" in params:
+                settings["zScoreThreshold"] = float(params["threshold"])
+    echo = {
+        "datasetConfiguration": {
+            "includedStatistics": ds_included,
+            "parameters": {"CORRELATION": {"columnNumber": str(settings["correlationColumns"])}}},
+        "columnConfiguration": {
+            "includedStatistics": col_included if "ALL" not in col_included else sorted(COLUMN_STATISTICS),
+            "parameters": {"MOST_COMMON_VALUES": {"topN": str(settings["mostCommonValues"])},
+                           "VALUE_DISTRIBUTION": {"binNumber": str(settings["bins"])},
+                           "Z_SCORE_OUTLIERS_COUNT": {"threshold": str(settings["zScoreThreshold"])}}},
+    }
+    return settings, ds_included, col_included, echo
+
+
+def profile(table: pa.Table, con, *, job_name: str, run_id: str, location: str, started_on: datetime,
+            config: dict | None = None, check_cancel=lambda: None) -> dict:
+    """The profile document DataBrew writes for ``table`` (already the job's sample)."""
+    settings, ds_included, col_included, echo = settings_from(config)
+    names = _selected(table.column_names, (config or {}).get("ProfileColumns"))
+    keep = None if "ALL" in col_included else {"name", "type"} | {
+        k for s in col_included for k in COLUMN_STATISTICS.get(s, [])}
+    cur = con.cursor()
+    try:
+        cur.register("t", table)
+        rows = table.num_rows
+        columns = []
+        for name in names:
+            check_cancel()
+            stats = _column(cur, table, name, settings, rows)
+            if keep is not None:
+                stats = {k: v for k, v in stats.items() if k in keep}
+            columns.append(stats)
+        doc = {"defaultProfileConfiguration": echo, "datasetConfigurationOverride": {},
+               "sampleSize": rows}
+        if "DUPLICATE_ROWS_COUNT" in ds_included:
+            doc["duplicateRowsCount"] = rows - _one(cur, "SELECT count(*) FROM (SELECT DISTINCT * FROM t)")[0]
+        if "CORRELATION" in ds_included:
+            corr = _correlations(cur, table, names, settings["correlationColumns"])
+            for col in columns:
+                if col["name"] in corr:
+                    col["correlations"] = corr[col["name"]]
+    finally:
+        cur.close()
+    doc.update({"columns": columns, "jobName": job_name, "jobRunId": run_id, "location": location,
+                "startedOn": started_on.astimezone(UTC).isoformat(),
+                "writtenOn": datetime.now(UTC).isoformat(), "version": "1.0"})
+    return doc
