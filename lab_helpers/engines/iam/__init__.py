@@ -8,8 +8,10 @@ but no KMS rights, so they fail until the learner adds them as key users.
 
 Emulated:
 - S3 PutObject, CopyObject, CreateMultipartUpload (GenerateDataKey on the effective key:
-  the request's SSE headers, else the bucket default) and GetObject / CopyObject source
-  (Decrypt on the object's key), for assumed-role sessions from STS AssumeRole;
+  the request's SSE headers, else the bucket default) and GetObject / CopyObject and
+  UploadPartCopy source (Decrypt on the object's key), for assumed-role sessions from STS
+  AssumeRole; for every caller, the key must exist and be enabled (KMS.NotFoundException /
+  KMS.DisabledException, as S3 answers);
 - key policy statements (Allow/Deny, Principal AWS ARNs / "*", Action wildcards), the root
   statement delegating to the role's inline and attached IAM policies;
 - bucket-policy Deny statements on s3:PutObject with String*/Null conditions on
@@ -22,11 +24,10 @@ AWS. Identity-policy checks for S3 itself, permission boundaries, SCPs, grants, 
 policies and condition keys other than the two above are not evaluated.
 
 Handlers are ``module:function`` strings, imported on first use, so the endpoint starts fast.
+The write checks (``lite.guard_write``, ``lite.guard_copy_source``) run inside engines/s3's
+guards, after S3's own input checks: the gateway runs one guard per operation.
 """
 HANDLERS: dict = {}
 GUARDS = {
-    ("s3", "PutObject"): f"{__name__}.lite:guard_write",
-    ("s3", "CopyObject"): f"{__name__}.lite:guard_write",
-    ("s3", "CreateMultipartUpload"): f"{__name__}.lite:guard_write",
     ("s3", "GetObject"): f"{__name__}.lite:guard_read",
 }

@@ -1,6 +1,10 @@
 """lite: the S3 guards and the role-scoped object store that enforce KMS key policies and bucket-policy denies."""
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote
+
+from ...endpoint.moto import ACCOUNT_ID
 from ...endpoint.moto import iam as moto_iam, kms as moto_kms, s3 as moto_s3, sts as moto_sts
 from ...endpoint.moto.sts import Principal
 from ...endpoint.registry import EngineError
@@ -60,15 +64,59 @@ def kms_denied_message(principal: Principal, action: str, key_arn: str) -> str:
             f"because no resource-based policy allows the {action} action")
 
 
-def check_kms(principal: Principal, key_ref: str, action: str, region: str) -> None:
-    """Raise StoreAccessDenied with AWS's text unless the principal may use the key."""
-    if principal.kind == "root":
-        return
+class KmsKeyUnusable(StoreAccessDenied):
+    """The key does not exist or is not enabled. S3 answers any caller, the account's admin too,
+    with KMS's own error as a 400 (``KMS.NotFoundException``, ``KMS.DisabledException``,
+    ``KMS.KMSInvalidStateException``); engines reading as a role see an access failure."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.status = code, 400
+
+
+# S3 creates the AWS managed key aws/s3 on first use, so it always exists for S3.
+AWS_MANAGED_S3_KEY = "alias/aws/s3"
+
+
+def usable_key(key_ref: str, region: str) -> moto_kms.KmsKey | None:
+    """The key S3 would encrypt or decrypt with; KmsKeyUnusable with KMS's text if it cannot.
+
+    Messages as KMS words them (S3 passes them on): a key id or key ARN that names no key,
+    ``Key '<arn>' does not exist``; an alias, ``Alias <alias arn> is not found.``; a key ARN of
+    another region, ``Invalid arn <region>`` (S3 uses keys of the bucket's region only); anything
+    else, ``Invalid keyId <ref>`` (e.g. ``aws/s3`` without ``alias/``)."""
+    arn_region = key_ref.split(":")[3] if key_ref.startswith("arn:") and key_ref.count(":") >= 5 else ""
+    if arn_region and arn_region != region:
+        raise KmsKeyUnusable("KMS.NotFoundException", f"Invalid arn {arn_region}")
     key = moto_kms.kms_key(key_ref, region)
     if key is None:
-        raise StoreAccessDenied(f"Invalid keyId {key_ref}")
+        if key_ref == AWS_MANAGED_S3_KEY:
+            return None
+        raise KmsKeyUnusable("KMS.NotFoundException", _not_found_message(key_ref, region))
+    if key.state == "PendingDeletion":
+        raise KmsKeyUnusable("KMS.KMSInvalidStateException", f"{key.arn} is pending deletion.")
     if key.state != "Enabled":
-        raise StoreAccessDenied(f"{key.arn} is {key.state.lower()} and cannot be used ({action}).")
+        raise KmsKeyUnusable("KMS.DisabledException", f"{key.arn} is disabled.")
+    return key
+
+
+def _not_found_message(key_ref: str, region: str) -> str:
+    name = key_ref.split(":", 5)[5] if key_ref.startswith("arn:") and key_ref.count(":") >= 5 else key_ref
+    account = key_ref.split(":")[4] if key_ref.startswith("arn:") else ACCOUNT_ID
+    if name.startswith("alias/"):
+        return f"Alias arn:aws:kms:{region}:{account}:{name} is not found."
+    key_id = name.removeprefix("key/")
+    if re.fullmatch(r"(mrk-)?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|mrk-[0-9a-f]{32}", key_id):
+        return f"Key 'arn:aws:kms:{region}:{account}:key/{key_id}' does not exist"
+    return f"Invalid keyId {key_ref}"
+
+
+def check_kms(principal: Principal, key_ref: str, action: str, region: str) -> None:
+    """Raise StoreAccessDenied with AWS's text unless the principal may use the key
+    (KmsKeyUnusable, for every principal, if the key is missing or not enabled)."""
+    key = usable_key(key_ref, region)
+    if principal.kind == "root" or key is None:
+        return
     if not kms_allows(principal, key, action):
         raise StoreAccessDenied(kms_denied_message(principal, action, key.arn))
 
@@ -147,20 +195,34 @@ class RoleObjectStore:
 # --- gateway guards ----------------------------------------------------------------------------
 
 def _denied(exc: StoreAccessDenied):
-    raise EngineError("AccessDenied", exc.message, 403)
+    raise EngineError(exc.code, exc.message, exc.status)
+
+
+def _copy_source(request) -> tuple[str, str]:
+    source = unquote(request.headers.get("x-amz-copy-source", "").split("?")[0]).lstrip("/")
+    src_bucket, _, src_key = source.partition("/")
+    return src_bucket, src_key
 
 
 def guard_write(request, ctx):
+    """PutObject, CopyObject, CreateMultipartUpload (composed into engines/s3's guards)."""
     principal = moto_sts.principal_for_access_key(request.access_key)
     bucket, key = request.path_params.get("Bucket", ""), request.path_params.get("Key", "")
     try:
         if request.operation == "CopyObject":
-            source = request.headers.get("x-amz-copy-source", "").lstrip("/").split("?")[0]
-            from urllib.parse import unquote
-
-            src_bucket, _, src_key = unquote(source).partition("/")
-            check_object_read(principal, src_bucket, src_key, request.region)
+            check_object_read(principal, *_copy_source(request), request.region)
         check_object_write(principal, bucket, key, request.headers, request.region)
+    except StoreAccessDenied as exc:
+        _denied(exc)
+    return None
+
+
+def guard_copy_source(request, ctx):
+    """UploadPartCopy: reading the source needs Decrypt on its key (the upload's own key was
+    checked when the upload was created)."""
+    principal = moto_sts.principal_for_access_key(request.access_key)
+    try:
+        check_object_read(principal, *_copy_source(request), request.region)
     except StoreAccessDenied as exc:
         _denied(exc)
     return None
