@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from ..platform.jobs import JobCancelled
 from . import actions, combine
 from .steps import ParameterError, Params, RecipeStepError, Runner
 
@@ -59,7 +60,7 @@ def apply_step(table: pa.Table, step: dict, index: int, runner: Runner) -> pa.Ta
             raise ParameterError(f"{op} does not take ConditionExpressions here; remove them or use a step "
                                  "that changes values (FILL_*, REPLACE_*, UPPER_CASE, LOWER_CASE)")
         return fn(table, params, runner)
-    except RecipeStepError:
+    except (RecipeStepError, JobCancelled):
         raise
     except ParameterError as err:
         raise RecipeStepError(index, op, str(err)) from None

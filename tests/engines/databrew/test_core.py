@@ -2,7 +2,7 @@
 tables with a sandboxed DuckDB and in-memory ports (the boto3 tests cover the same through the API)."""
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pyarrow as pa
@@ -52,7 +52,7 @@ def test_join_keeps_left_order_and_suffixes_a_name_both_sides_keep(con):
 def test_profile_counts_missing_values_and_duplicates(con):
     table = pa.table({"x": [1.0, None, 1.0, 4.0], "s": ["a", "", "a", "bb"]})
     doc = profile.profile(table, con, job_name="j", run_id="db_1", location="s3://b/k",
-                          started_on=datetime.now(timezone.utc))
+                          started_on=datetime.now(UTC))
     cols = {c["name"]: c for c in doc["columns"]}
     assert doc["sampleSize"] == 4 and doc["duplicateRowsCount"] == 1
     assert cols["x"]["missingValuesCount"] == 1 and cols["s"]["missingValuesCount"] == 1
@@ -64,7 +64,7 @@ def test_write_output_names_files_like_databrew_and_partitions_them(con):
     store = MemoryStore()
     store.create_bucket("b")
     table = pa.table({"y": ["2020", "2021", "2020"], "v": [1, 2, 3]})
-    when = datetime(2021, 3, 15, 12, 0, tzinfo=timezone.utc)
+    when = datetime(2021, 3, 15, 12, 0, tzinfo=UTC)
     written = outputs.write_output(table, {"Location": {"Bucket": "b", "Key": "out"}, "Format": "PARQUET",
                                            "PartitionColumns": ["y"]}, store, job_name="job", started=when, con=con)
     stamp = f"15Mar2021_{int(when.timestamp() * 1000)}"
