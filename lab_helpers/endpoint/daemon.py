@@ -67,7 +67,8 @@ def start(settings: Settings) -> tuple[DaemonStatus, bool]:
     log = open(settings.logfile, "ab")
     env = without_foreign_aws(os.environ)   # the endpoint never reads the learner's AWS set-up
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lab_helpers.endpoint", "--port", str(settings.port), "--home", str(settings.home)],
+        [sys.executable, "-m", "lab_helpers.endpoint", "--port", str(settings.port), "--home", str(settings.home),
+         "--log", str(settings.logfile)],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env,
         cwd=str(settings.home),
     )

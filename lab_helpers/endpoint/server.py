@@ -11,7 +11,7 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 from .. import __version__
-from . import moto
+from . import logs, moto
 from .context import EngineContext
 from .gateway import Gateway
 from .registry import Registry
@@ -67,10 +67,14 @@ def start_in_thread(home: Path, port: int = 0, registry: Registry | None = None)
     return RunningEndpoint(f"http://{LOOPBACK}:{real_port}", real_port, app, server, thread)
 
 
-def serve_forever(port: int, home: Path) -> None:
-    """The daemon's main loop (``python -m lab_helpers.endpoint``)."""
+def serve_forever(port: int, home: Path, logfile: Path | None = None) -> None:
+    """The daemon's main loop (``python -m lab_helpers.endpoint``). With ``logfile`` (the daemon),
+    logging and stdout/stderr go to that file, rotated and bounded (endpoint/logs.py)."""
     home.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if logfile is not None:
+        logs.configure(logfile)
+    else:
+        logging.basicConfig(level=logging.INFO, format=logs.FORMAT)
     # Loopback only: the endpoint accepts any credentials, so it must never be reachable from outside.
     server = make_server(LOOPBACK, port, None, threaded=True, request_handler=moto.REQUEST_HANDLER)
     server.app = build_app(port, home)
