@@ -54,13 +54,20 @@ def up(port, no_data):
       labkit up --port 4566
     """
     from . import stack
+    from .endpoint.daemon import EndpointError, workspace_lock
 
     settings = _settings(port)
     target = get_target(settings)
     t0 = time.monotonic()
-    before = target.status()
-    target.start()
-    report = stack.ensure(target, settings, with_data=not no_data)
+    try:
+        # One `labkit up` per workspace at a time: a second one waits here, then finds this one's
+        # endpoint and stack (before the lock, two raced to spawn endpoints and create the stack).
+        with workspace_lock(settings):
+            before = target.status()
+            target.start()
+            report = stack.ensure(target, settings, with_data=not no_data)
+    except EndpointError as exc:
+        raise click.ClickException(str(exc)) from None
     elapsed = time.monotonic() - t0
     if before.get("healthy") and not report.created:
         click.echo(f"labkit is already up at {target.endpoint_url or 'AWS'} (workspace {report.names.guid}); nothing to do.")

@@ -1,15 +1,19 @@
 """Start, find and stop the endpoint as a background process (pidfile + log in the workspace)."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from ..config import Settings
 from ..sessions import without_foreign_aws
@@ -25,6 +29,71 @@ class DaemonStatus:
     pid: int | None
     healthy: bool
     health: dict | None
+
+    def served_home(self) -> Path | None:
+        """The workspace (LABKIT_HOME) of the endpoint answering on the port (None: unknown or none)."""
+        home = (self.health or {}).get("home")
+        return Path(home).resolve() if home else None
+
+
+# How long a second `labkit up` waits for the first to finish starting and provisioning.
+LOCK_TIMEOUT_S = 600.0
+_locks: dict[Path, list] = {}          # lock file -> [thread lock, open file, depth]
+_locks_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def workspace_lock(settings: Settings, timeout: float = LOCK_TIMEOUT_S):
+    """Hold the workspace's lock (``LABKIT_HOME/labkit.lock``, fcntl.flock): one start, stop or
+    provisioning of a workspace at a time. Without it two `labkit up` each spawned an endpoint, the
+    pidfile named the one that lost the port, and `labkit down` could not stop the survivor.
+    Re-entrant in one thread (``labkit up`` holds it around start and provisioning, start takes it too);
+    another process or thread waits, up to ``timeout`` seconds. The kernel drops the lock if its
+    holder dies, so a killed `labkit up` never leaves the workspace locked."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    path = (settings.home / "labkit.lock").resolve()
+    with _locks_guard:
+        entry = _locks.setdefault(path, [threading.RLock(), None, 0])
+    thread_lock = entry[0]
+    if not thread_lock.acquire(timeout=timeout):
+        raise EndpointError(f"Another thread of this process holds {path}; gave up after {timeout:.0f}s.")
+    try:
+        if entry[2] == 0:
+            entry[1] = _flock(path, timeout)
+        entry[2] += 1
+        try:
+            yield
+        finally:
+            entry[2] -= 1
+            if entry[2] == 0:
+                entry[1].close()          # closing the file releases the flock
+                entry[1] = None
+    finally:
+        thread_lock.release()
+
+
+def _flock(path: Path, timeout: float):
+    handle = open(path, "a+")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                handle.seek(0)
+                holder = handle.read().strip() or "unknown"
+                handle.close()
+                raise EndpointError(
+                    f"Another labkit command (pid {holder}) has been starting or stopping this workspace's "
+                    f"endpoint for over {timeout:.0f}s. If it is stuck, stop it (kill {holder}) and run "
+                    "`labkit up` again.") from None
+            time.sleep(0.1)
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))        # named in the message of a command that waits too long
+    handle.flush()
+    return handle
 
 
 def health(url: str, timeout: float = 2.0) -> dict | None:
@@ -56,8 +125,17 @@ def status(settings: Settings) -> DaemonStatus:
 
 
 def start(settings: Settings) -> tuple[DaemonStatus, bool]:
-    """Start the endpoint unless one is already healthy. Returns (status, started_now)."""
+    """Start the endpoint unless one is already healthy. Returns (status, started_now).
+
+    Under the workspace lock: a second caller waits for the first and finds its endpoint healthy.
+    An endpoint of another workspace on the port is refused (EndpointError naming it), never used."""
+    with workspace_lock(settings):
+        return _start(settings)
+
+
+def _start(settings: Settings) -> tuple[DaemonStatus, bool]:
     current = status(settings)
+    _refuse_foreign(settings, current)
     if current.healthy:
         return current, False
     if current.running:  # a process we started is alive but not answering: replace it
@@ -91,8 +169,15 @@ def start(settings: Settings) -> tuple[DaemonStatus, bool]:
 
 def stop(settings: Settings, timeout: float = 10.0) -> bool:
     """Stop the endpoint this workspace started. Returns True if a process was stopped."""
+    with workspace_lock(settings):
+        return _stop(settings, timeout)
+
+
+def _stop(settings: Settings, timeout: float) -> bool:
     pid = _read_pid(settings)
     settings.pidfile.unlink(missing_ok=True)
+    if pid is None:
+        pid = _orphan_pid(settings)
     if pid is None:
         return False
     try:
@@ -130,6 +215,31 @@ def _alive(pid: int) -> bool:
             return fh.read().split()[2] != "Z"
     except OSError:
         return True
+
+
+def _refuse_foreign(settings: Settings, current: DaemonStatus) -> None:
+    """An endpoint of another workspace answers on our port: say whose, and how to get past it."""
+    served = current.served_home()
+    if not current.healthy or served is None or served == settings.home.resolve():
+        return
+    from ..stack.names import workspace
+
+    names = workspace(replace(settings, home=served), create=False)
+    guid = f" (workspace {names.guid})" if names else ""
+    raise EndpointError(
+        f"Port {settings.port} is served by the labkit endpoint of another workspace: {served}{guid}. "
+        f"This workspace ({settings.home}) will not provision into it. Use another port "
+        f"(labkit up --port {settings.port + 1}), or stop that endpoint first (LABKIT_HOME={served} labkit down).")
+
+
+def _orphan_pid(settings: Settings) -> int | None:
+    """The pid of an endpoint serving this workspace whose pidfile was lost (e.g. to the race
+    workspace_lock now prevents); None if the port's endpoint is not ours."""
+    current = status(settings)
+    if current.healthy and current.served_home() == settings.home.resolve():
+        pid = current.health.get("pid")
+        return pid if isinstance(pid, int) and pid > 0 else None
+    return None
 
 
 def _check_port_free(settings: Settings) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import threading
 import time
 from urllib.parse import parse_qs
@@ -172,6 +173,9 @@ class Gateway:
             "engines": self.registry.engines(),
             "uptime_seconds": round(time.time() - self.started, 3),
             "requests": self.requests,
+            # whose endpoint this is: `labkit up` of another workspace refuses it, `labkit down` finds its pid
+            "home": str(self.context.home),
+            "pid": os.getpid(),
         }
 
     def _kit_route(self, method: str, path: str, start_response):
