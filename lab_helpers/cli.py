@@ -192,7 +192,7 @@ def reset(yes):
 
     settings = _settings()
     if settings.target != "local":
-        raise click.ClickException("reset wipes the local endpoint only. On a real account, delete what the labs created in the AWS console (everything is tagged labkit:workspace=<guid>); a `labkit teardown` command is planned.")
+        raise click.ClickException("reset wipes the local endpoint only. On a real account, `labkit teardown --yes` deletes what this workspace created (everything tagged labkit:workspace=<guid>).")
     if not yes and sys.stdin.isatty():
         click.confirm("Delete every resource on the local endpoint and start over?", abort=True)
     target = get_target(settings)
@@ -420,6 +420,10 @@ def execute_cmd(lab_ids):
 from .exam_cli import register as _register_exam_commands  # noqa: E402
 
 _register_exam_commands(main)
+
+from .cli_cloud import register as _register_cloud_commands  # noqa: E402
+
+_register_cloud_commands(main)
 
 if __name__ == "__main__":
     main()

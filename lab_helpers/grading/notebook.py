@@ -18,6 +18,7 @@ class Session:
 
     def __init__(self, settings=None, ensure_stack: bool = True):
         from .. import stack
+        from ..stack import tagging
 
         self.settings = settings or config.load()
         self.target = get_target(self.settings)
@@ -25,6 +26,8 @@ class Session:
         self.target.apply()
         self.report = stack.ensure(self.target, self.settings) if ensure_stack else None
         self.names = stack.workspace(self.settings)
+        # What the notebook creates with plain boto3 carries the workspace tag (labkit teardown finds it).
+        tagging.install_default(self.settings, self.names)
         self.store = ProgressStore(self.settings.progress_db)
         self.origin = "catch-up" if os.environ.get("LABKIT_CATCHUP") else "learner"
 

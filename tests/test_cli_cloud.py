@@ -1,0 +1,78 @@
+"""`labkit teardown` and `labkit costs` as a user runs them: real subprocesses, a temp LABKIT_HOME, a free port."""
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import boto3
+import pytest
+
+from lab_helpers.stack.names import TAG_KEY
+
+LABKIT = [sys.executable, "-m", "lab_helpers.cli"]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def cli_env(tmp_path):
+    env = dict(os.environ, LABKIT_HOME=str(tmp_path / "home"), LABKIT_PORT=str(_free_port()))
+    env.pop("LABKIT_TARGET", None)
+    try:
+        yield env
+    finally:
+        subprocess.run(LABKIT + ["down"], env=env, capture_output=True, timeout=60)
+
+
+def run(env, *args, check=True):
+    proc = subprocess.run(LABKIT + list(args), env=env, capture_output=True, text=True, timeout=300)
+    if check:
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc
+
+
+def _client(env, service):
+    return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
+                                 region_name="us-east-1").client(
+        service, endpoint_url=f"http://127.0.0.1:{env['LABKIT_PORT']}")
+
+
+def test_teardown_lists_then_deletes_the_workspace_and_no_decoy(cli_env):
+    run(cli_env, "up", "--no-data")
+    guid = json.loads(run(cli_env, "status", "--json").stdout)["workspace"]["guid"]
+    s3, iam = _client(cli_env, "s3"), _client(cli_env, "iam")
+    s3.create_bucket(Bucket="dataedu-raw-decoy")
+    s3.create_bucket(Bucket="dataedu-raw-0000000000ff")
+    s3.put_bucket_tagging(Bucket="dataedu-raw-0000000000ff",
+                          Tagging={"TagSet": [{"Key": TAG_KEY, "Value": "0000000000ff"}]})
+    iam.create_role(RoleName="decoy-role", AssumeRolePolicyDocument="{}")
+
+    dry = run(cli_env, "teardown")
+    assert f"Workspace {guid}: 13 resources" in dry.stdout   # 4 buckets, 6 roles, 2 functions, 1 key
+    assert "Dry run: nothing deleted" in dry.stdout and "labkit teardown --yes" in dry.stdout
+    assert "2 s3 bucket" in dry.stdout   # the two decoy buckets, counted as not this workspace's
+    assert len(s3.list_buckets()["Buckets"]) == 6
+
+    done = json.loads(run(cli_env, "teardown", "--yes", "--json").stdout)
+    assert done["executed"] is True and done["failed"] == []
+    deleted = {(r["kind"], r["name"]) for r in done["deleted"]}
+    assert ("s3 bucket", f"dataedu-raw-{guid}") in deleted and ("iam role", "dataedu-glue-crawler-role") in deleted
+    assert [p["kind"] for p in done["pending"]] == ["kms key"]
+    assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == {"dataedu-raw-decoy", "dataedu-raw-0000000000ff"}
+    assert {r["RoleName"] for r in iam.list_roles()["Roles"]} == {"decoy-role"}
+
+    # The workspace can come back: `labkit up` repairs the stack (the key's deletion is cancelled).
+    again = run(cli_env, "up", "--no-data")
+    assert "labkit is up" in again.stdout
+    assert f"dataedu-raw-{guid}" in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+
+
+def test_teardown_without_a_running_endpoint_says_there_is_nothing(cli_env):
+    proc = run(cli_env, "teardown", check=False)
+    assert proc.returncode == 1
+    assert "no workspace" in proc.stderr or "not running" in proc.stderr
