@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 # The engine packages, in the order their tables are merged (a later package may not take an
 # operation an earlier one registered: _tables() refuses duplicates).
-ENGINE_PACKAGES = ("iam", "s3", "lambda_", "glue", "athena", "databrew", "redshift")
+ENGINE_PACKAGES = ("iam", "s3", "lambda_", "glue", "athena", "databrew", "redshift", "sagemaker")
 
 
 def _tables() -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
