@@ -44,7 +44,9 @@ def main():
 @main.command()
 @click.option("--port", type=int, help="Port for the local endpoint (default 4566 or LABKIT_PORT).")
 @click.option("--no-data", is_flag=True, help="Skip uploading the generated data set to the source bucket.")
-def up(port, no_data):
+@click.option("--budget", type=float, help="Also create an AWS Budgets alarm of this many USD a month (see `labkit teardown`).")
+@click.option("--budget-email", default="", help="Who the budget alarm e-mails (without it the budget only shows in Billing).")
+def up(port, no_data, budget, budget_email):
     """Start the endpoint (local target) and provision the workshop stack.
 
     Safe to run twice: a running endpoint and an existing stack are left as they are.
@@ -52,6 +54,7 @@ def up(port, no_data):
     \b
     Example:
       labkit up --port 4566
+      LABKIT_TARGET=aws labkit up --budget 10 --budget-email me@example.com
     """
     from . import stack
     from .endpoint.daemon import EndpointError, workspace_lock
@@ -68,6 +71,10 @@ def up(port, no_data):
             report = stack.ensure(target, settings, with_data=not no_data)
     except EndpointError as exc:
         raise click.ClickException(str(exc)) from None
+    if budget is not None:
+        from .cli_cloud import apply_budget
+
+        apply_budget(target, settings, report.names, budget, budget_email)
     elapsed = time.monotonic() - t0
     if before.get("healthy") and not report.created:
         click.echo(f"labkit is already up at {target.endpoint_url or 'AWS'} (workspace {report.names.guid}); nothing to do.")
@@ -116,7 +123,7 @@ def status_dict(settings) -> dict:
         out["engines"] = st["health"].get("engines", {})
         out["moto_version"] = st["health"].get("moto_version")
         out["uptime_seconds"] = st["health"].get("uptime_seconds")
-    for key in ("pid", "account", "arn", "error"):
+    for key in ("pid", "account", "arn", "identity", "error"):
         if st.get(key) is not None:
             out[key] = st[key]
     return out

@@ -1,4 +1,4 @@
-"""`labkit teardown` and `labkit costs`: what a workspace owns and costs, and deleting exactly that."""
+"""`labkit teardown`, `labkit costs` and `labkit up --budget`: what a workspace owns and costs, and deleting exactly that."""
 from __future__ import annotations
 
 import json
@@ -55,7 +55,75 @@ def print_teardown(report, echo=click.echo) -> None:
         echo("Run `labkit teardown --yes` again; what failed is still listed above.")
 
 
+def apply_budget(target, settings, names, amount: float, email: str, echo=click.echo) -> None:
+    """`labkit up --budget N`: the workspace's AWS Budgets alarm (on the local target, on its endpoint)."""
+    from .stack.budget import ensure_budget
+    from .stack.manifest import for_workspace
+
+    try:
+        report = ensure_budget(target.client, names.guid, amount, for_workspace(settings, names.guid), email=email,
+                               region=settings.region)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    verb = "created" if report.created else "kept"
+    echo(f"  budget     {report.name}: {amount:.2f} USD a month for the whole account ({verb})")
+    if email:
+        echo(f"             e-mails {email} at 50/80/100 % of actual and 100 % of forecast spend")
+    else:
+        echo("             no --budget-email: it alerts nobody, it only shows in the Billing console")
+    if settings.target != "aws":
+        echo("             (on the local target this only rehearses it: nothing here is billed)")
+
+
+def print_costs(lab_ids, echo=click.echo) -> None:
+    from .targets import costs
+
+    p = costs.prices()
+    echo(f"Estimated cost per lab on AWS ({p['currency']} list prices, {p['region']}, recorded {p['recorded']}; "
+         "the local target is free):")
+    total = 0.0
+    for lab_id in lab_ids:
+        c = costs.for_lab(lab_id)
+        total += c.total
+        echo(f"\n{lab_id}  {costs.about(c.total)}")
+        for what in c.creates:
+            echo(f"  creates  {what}")
+        for line in c.lines:
+            echo(f"  {costs.describe(line)}")
+        for what in c.ongoing:
+            echo(f"  keeps billing while it exists: {what}")
+    if len(lab_ids) > 1:
+        echo(f"\nAll labs once: {costs.about(total)}. Prices change: check the source pages in "
+             "lab_helpers/targets/costs.yml before a paid class.")
+
+
 def register(main: click.Group) -> None:
+    @main.command()
+    @click.argument("lab_id", required=False)
+    @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+    def costs(lab_id, as_json):
+        """What each lab creates on a real AWS account and what it costs (prices recorded offline).
+
+        \b
+        Example:
+          labkit costs               # every lab
+          labkit costs 06_redshift   # one lab
+        """
+        from dataclasses import asdict
+
+        from .targets import costs as costs_mod
+
+        ids = [lab_id] if lab_id else costs_mod.labs()
+        try:
+            estimates = [costs_mod.for_lab(i) for i in ids]
+        except costs_mod.UnknownCosts as exc:
+            raise click.ClickException(str(exc)) from None
+        if as_json:
+            click.echo(json.dumps({"prices": costs_mod.prices(), "labs": [
+                asdict(c) | {"total": round(c.total, 4)} for c in estimates]}, indent=2, default=str))
+            return
+        print_costs(ids)
+
     @main.command()
     @click.option("--yes", is_flag=True, help="Delete (without it: only list what would be deleted).")
     @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")

@@ -1,4 +1,4 @@
-"""`labkit teardown` and `labkit costs` as a user runs them: real subprocesses, a temp LABKIT_HOME, a free port."""
+"""`labkit teardown`, `labkit up --budget` and `labkit costs` as a user runs them: real subprocesses, a temp LABKIT_HOME, a free port."""
 import json
 import os
 import socket
@@ -42,8 +42,9 @@ def _client(env, service):
         service, endpoint_url=f"http://127.0.0.1:{env['LABKIT_PORT']}")
 
 
-def test_teardown_lists_then_deletes_the_workspace_and_no_decoy(cli_env):
-    run(cli_env, "up", "--no-data")
+def test_up_with_a_budget_then_teardown_deletes_the_workspace_and_no_decoy(cli_env):
+    up = run(cli_env, "up", "--no-data", "--budget", "10", "--budget-email", "me@example.com")
+    assert "budget     labkit-" in up.stdout and "10.00 USD a month" in up.stdout and "me@example.com" in up.stdout
     guid = json.loads(run(cli_env, "status", "--json").stdout)["workspace"]["guid"]
     s3, iam = _client(cli_env, "s3"), _client(cli_env, "iam")
     s3.create_bucket(Bucket="dataedu-raw-decoy")
@@ -53,7 +54,8 @@ def test_teardown_lists_then_deletes_the_workspace_and_no_decoy(cli_env):
     iam.create_role(RoleName="decoy-role", AssumeRolePolicyDocument="{}")
 
     dry = run(cli_env, "teardown")
-    assert f"Workspace {guid}: 13 resources" in dry.stdout   # 4 buckets, 6 roles, 2 functions, 1 key
+    assert f"Workspace {guid}: 14 resources" in dry.stdout   # 4 buckets, 6 roles, 2 functions, key, budget
+    assert f"labkit-{guid}" in dry.stdout
     assert "Dry run: nothing deleted" in dry.stdout and "labkit teardown --yes" in dry.stdout
     assert "2 s3 bucket" in dry.stdout   # the two decoy buckets, counted as not this workspace's
     assert len(s3.list_buckets()["Buckets"]) == 6
@@ -65,6 +67,7 @@ def test_teardown_lists_then_deletes_the_workspace_and_no_decoy(cli_env):
     assert [p["kind"] for p in done["pending"]] == ["kms key"]
     assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == {"dataedu-raw-decoy", "dataedu-raw-0000000000ff"}
     assert {r["RoleName"] for r in iam.list_roles()["Roles"]} == {"decoy-role"}
+    assert _client(cli_env, "budgets").describe_budgets(AccountId="123456789012").get("Budgets", []) == []
 
     # The workspace can come back: `labkit up` repairs the stack (the key's deletion is cancelled).
     again = run(cli_env, "up", "--no-data")
@@ -76,3 +79,13 @@ def test_teardown_without_a_running_endpoint_says_there_is_nothing(cli_env):
     proc = run(cli_env, "teardown", check=False)
     assert proc.returncode == 1
     assert "no workspace" in proc.stderr or "not running" in proc.stderr
+
+
+def test_costs_lists_every_lab_and_refuses_an_unknown_one(cli_env):
+    out = run(cli_env, "costs").stdout
+    assert "recorded 2026-12-06" in out and "06_redshift" in out and "RPU-hour x $0.375" in out
+    assert "TB scanned x $5" in out and "instance-hour x $0.115" in out
+    one = json.loads(run(cli_env, "costs", "07_sagemaker", "--json").stdout)
+    assert [lab["lab"] for lab in one["labs"]] == ["07_sagemaker"] and one["labs"][0]["total"] > 0
+    bad = run(cli_env, "costs", "99_nope", check=False)
+    assert bad.returncode == 1 and "06_redshift" in bad.stderr

@@ -119,6 +119,12 @@ def start_lab(lab_id: str) -> Lab:
                                            f"({'healthy' if status.get('healthy') else 'NOT healthy'})"
                                            if session.target.endpoint_url else ""),
              f"  workspace  {session.names.guid} · raw bucket {session.names.buckets['raw']}"]
+    if s.target == "aws":
+        # A real account: whose, where, and what this lab will cost, before it creates anything.
+        from ..targets import costs
+
+        lines.append(f"  account    {status.get('account')} as {status.get('arn')} · region {s.region}")
+        lines += costs.banner(lab_id)
     if not os.environ.get("LABKIT_CATCHUP"):
         missing = session.missing_prerequisites(lab_id)
         if missing:
