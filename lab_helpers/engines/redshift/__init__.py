@@ -32,8 +32,11 @@ LIMITATIONS:
   federated queries, Redshift ML, SUPER/PartiQL navigation, COPY from ORC/Avro/fixed-width/JSONPaths,
   BZIP2/LZOP, cross-database queries, query monitoring rules, sessions kept alive across Data API
   calls (SessionId), Spectrum partition pruning (every partition is read; results are the same).
-- The wire port speaks the PostgreSQL v3 protocol without TLS (clients pass ``sslmode=disable`` /
-  ``ssl=False``).
+- The wire port (``pgwire``, pg-mimic) speaks the PostgreSQL v3 protocol without TLS (clients pass
+  ``sslmode=disable`` / ``ssl=False``); MD5 password logins only (no IAM plugin login in the driver: get
+  temporary credentials with GetCredentials); an unknown database is reported by the first statement,
+  not at connect; SAVEPOINT/RELEASE are accepted and do nothing (Redshift has none; drivers send
+  them), ROLLBACK TO SAVEPOINT is refused; ``version()`` reports a Redshift-like string.
 """
 _DATA = {"ExecuteStatement": "execute_statement", "BatchExecuteStatement": "batch_execute_statement",
          "DescribeStatement": "describe_statement", "GetStatementResult": "get_statement_result",

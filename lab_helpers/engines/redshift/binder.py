@@ -62,7 +62,8 @@ class Binder:
                 view = views.get(key)
                 if view is not None and view["kind"] != "materialized":
                     node.replace(exp.Subquery(this=self.expand(key, view, depth), alias=alias))
-                elif schema is not None and not self.session.schema_exists(schema):
+                elif schema is not None and schema not in ("pg_catalog", "information_schema") and \
+                        not self.session.schema_exists(schema):
                     raise schema_missing(schema)
 
     def expand(self, key: tuple[str, str], view: dict, depth: int) -> exp.Expression:

@@ -14,6 +14,7 @@ import csv
 import fnmatch
 import io
 import json
+import threading
 import time
 
 from ...endpoint.registry import EngineError, EngineResponse
@@ -130,6 +131,7 @@ def _run(st, stmt: Statement, params: dict | None, job: Job) -> None:
     stmt.status = "PICKED"
     stmt.updated = time.time()
     session = None
+    finished = threading.Event()
     try:
         try:
             session = st.warehouse(stmt.target, stmt.database).session(stmt.db_user)
@@ -137,7 +139,7 @@ def _run(st, stmt: Statement, params: dict | None, job: Job) -> None:
             raise RedshiftError(e.message if e.sqlstate != "3D000" else f'database "{stmt.database}" does not exist',
                                 e.sqlstate) from None
         stmt.pid = session.pid
-        job.on_cancel(session.interrupt)
+        job.on_cancel(lambda s=session: s.keep_interrupting(finished))
         stmt.status, stmt.updated = "STARTED", time.time()
         t0 = time.perf_counter_ns()
         if stmt.is_batch:
@@ -170,6 +172,7 @@ def _run(st, stmt: Statement, params: dict | None, job: Job) -> None:
             if sub.status not in FINAL:
                 sub.status = "FAILED" if sub is _current(stmt) else "ABORTED"
     finally:
+        finished.set()
         stmt.updated = time.time()
         for sub in stmt.subs:
             sub.updated = stmt.updated

@@ -22,6 +22,8 @@ def statement(session, tree: exp.Expression, params: dict):
     binder = session.binder()
     if isinstance(tree, (exp.Query, exp.Values)):
         tree = binder.prepare(tree)
+        if params and not tree.find(exp.Placeholder, exp.Parameter):
+            params = None     # every placeholder was rewritten away (a driver's catalog probe)
         return session.query(binder.select_sql(tree), params)
     if isinstance(tree, exp.Create):
         kind = (tree.args.get("kind") or "").upper()
@@ -415,7 +417,12 @@ def show(session, text: str):
 
     m = re.match(r"\s*SHOW\s+(\w+)", text, re.I)
     name = (m.group(1) if m else "").lower()
-    values = {"search_path": "$user, " + ", ".join(session.search_path), "timezone": "UTC",
+    if name == "transaction":          # SHOW TRANSACTION ISOLATION LEVEL
+        name = "transaction_isolation"
+    values = {"standard_conforming_strings": "on", "client_encoding": "UTF8", "server_encoding": "UTF8",
+              "integer_datetimes": "on", "max_identifier_length": "127", "intervalstyle": "postgres",
+              "is_superuser": "on", "application_name": "",
+              "search_path": "$user, " + ", ".join(session.search_path), "timezone": "UTC",
               "datestyle": "ISO, MDY", "server_version": "8.0.2", "statement_timeout": "0",
               "enable_case_sensitive_identifier": "off", "transaction_isolation": "serializable"}
     if name not in values:

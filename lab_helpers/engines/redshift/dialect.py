@@ -86,8 +86,30 @@ def _part(node: exp.Expression) -> str | None:
     return DATE_PARTS.get(text.lower())
 
 
+VERSION = ("PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4.2 20041017 (Red Hat 3.4.2-6.fc3), "
+           "Redshift 1.0.77467 (labkit local engine)")
+
+
 def fix_functions(tree: exp.Expression) -> exp.Expression:
     """Repairs on the Redshift tree before DuckDB SQL is generated."""
+    for node in list(tree.find_all(exp.Dot)):
+        # pg_catalog.version() and friends: the catalog prefix of a function call
+        if isinstance(node.expression, exp.Func) and isinstance(node.this, (exp.Column, exp.Identifier)) and \
+                node.this.name.lower() == "pg_catalog":
+            node.replace(node.expression)
+    for node in list(tree.find_all(exp.Anonymous)):
+        if (node.name or "").upper() == "VERSION" and not node.expressions:
+            node.replace(exp.Literal.string(VERSION))
+        elif (node.name or "").upper() in ("TO_REGTYPE", "TO_REGCLASS"):
+            # Drivers probe for extension types this way (psycopg's TypeInfo): none exist here.
+            node.replace(exp.Cast(this=exp.Null(), to=exp.DataType.build("BIGINT")))
+    for node in list(tree.find_all(exp.Cast)):
+        to = node.args.get("to")
+        if isinstance(to, exp.ObjectIdentifier) or (to is not None and to.name.upper().startswith("REG")):
+            if isinstance(node.this, exp.Column):     # oid::regtype -> its text
+                node.replace(exp.Cast(this=node.this, to=exp.DataType.build("VARCHAR")))
+            else:                                     # 'name'::regtype -> no such type
+                node.replace(exp.Cast(this=exp.Null(), to=exp.DataType.build("BIGINT")))
     for node in list(tree.find_all(exp.Anonymous)):
         name = (node.name or "").upper()
         if name.lower() in _FORBIDDEN:

@@ -74,6 +74,8 @@ _PATTERNS: list[tuple[re.Pattern, callable]] = [
      lambda m: RedshiftError(f"function {m.group(1).lower()} does not exist", "42883")),
     (re.compile(r"No function matches the given name and argument types '([a-z_0-9]+)\(([^)]*)\)'", re.I),
      lambda m: RedshiftError(f"function {m.group(1).lower()}({_pg_types(m.group(2))}) does not exist", "42883")),
+    (re.compile(r"Type with name \"?([^\s\"!]+)\"? does not exist", re.I),
+     lambda m: RedshiftError(f'type "{m.group(1).lower()}" does not exist', "42704")),
     (re.compile(r"must appear in the GROUP BY clause", re.I),
      lambda m: RedshiftError("column must appear in the GROUP BY clause or be used in an aggregate function", "42803")),
     (re.compile(r"Division by zero", re.I), lambda m: RedshiftError("division by zero", "22012")),

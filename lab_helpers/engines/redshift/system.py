@@ -107,8 +107,8 @@ def _table_info(session):
                      "size", "empty", "unsorted", "stats_off", "tbl_rows", "estimated_visible_rows", "skew_rows",
                      "create_time"], rows,
                     {"table_id": pa.int64(), "sortkey_num": pa.int32(), "size": pa.int64(), "empty": pa.bool_(),
-                     "unsorted": pa.float64(), "stats_off": pa.float64(), "tbl_rows": pa.float64(),
-                     "estimated_visible_rows": pa.float64(), "skew_rows": pa.float64(),
+                     "unsorted": pa.float64(), "stats_off": pa.float64(), "tbl_rows": pa.int64(),
+                     "estimated_visible_rows": pa.int64(), "skew_rows": pa.float64(),
                      "create_time": pa.timestamp("us", tz="UTC")})
 
 

@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
+from ..platform.sandbox import sandboxed_duckdb
 from . import ddl, load, spectrum
 from .binder import Binder
 from .dialect import parse
@@ -77,16 +78,12 @@ class Result:
 
 
 def connect(path: str | None, allowed_dirs: list[str]) -> duckdb.DuckDBPyConnection:
-    """A sandboxed DuckDB connection (file-backed, or in memory when ``path`` is None)."""
-    con = duckdb.connect(path or ":memory:", config={"autoinstall_known_extensions": False,
-                                                      "autoload_known_extensions": False})
-    dirs = ", ".join("'" + d.rstrip("/").replace("'", "''") + "/'" for d in allowed_dirs)
-    for stmt in [f"SET allowed_directories = [{dirs}]", "SET enable_external_access = false",
-                 "SET TimeZone = 'UTC'", "SET integer_division = true",
-                 # TRY_CAST over read_csv columns must stay lenient (see athena.sql for the same setting)
-                 "SET disabled_optimizers = 'type_pushdown'", "SET lock_configuration = true"]:
-        con.execute(stmt)
-    return con
+    """A sandboxed DuckDB connection (file-backed, or in memory when ``path`` is None): the platform's
+    sandbox (no host files but the object cache, no network, configuration locked)."""
+    return sandboxed_duckdb(allowed_dirs, settings=[
+        "SET TimeZone = 'UTC'", "SET integer_division = true",
+        # TRY_CAST over read_csv columns must stay lenient (see athena.sql for the same setting)
+        "SET disabled_optimizers = 'type_pushdown'"], database=path or ":memory:")
 
 
 class Warehouse:
@@ -160,6 +157,14 @@ class Session:
         except duckdb.Error:
             pass
 
+    def keep_interrupting(self, done: threading.Event) -> None:
+        """Interrupt until ``done``: DuckDB drops an interrupt that falls between two of its statements."""
+        def loop():
+            while not done.is_set():
+                self.interrupt()
+                done.wait(0.05)
+        threading.Thread(target=loop, name="redshift-cancel", daemon=True).start()
+
     # -- catalog helpers used by the statement modules --------------------------------------------
     def external_schemas(self) -> dict[str, dict]:
         return spectrum.external_schemas(self.con)
@@ -195,7 +200,25 @@ class Session:
         return Result(tag=tag, rowcount=rowcount)
 
     # -- running ----------------------------------------------------------------------------------
-    def execute(self, sql: str, params: dict | None = None) -> Result:
+    def describe(self, sql: str, nparams: int = 0) -> Result:
+        """Names and types of the rows a statement would return, without reading any (wire Describe)."""
+        text = strip(sql)
+        words = first_words(text, 1)
+        if words[:1] == ["SHOW"]:
+            return ddl.show(self, text)
+        try:
+            tree = parse(text)
+            binder = self.binder()
+            tree = binder.prepare(tree)
+            inner = binder.select_sql(tree)
+            params = [None] * nparams if nparams and tree.find(exp.Placeholder, exp.Parameter) else None
+            return self.query(f"SELECT * FROM ({inner}) AS __describe LIMIT 0", params)
+        except (duckdb.InterruptException, StatementCancelled):
+            raise StatementCancelled() from None
+        except duckdb.Error as e:
+            raise translate(e, text) from None
+
+    def execute(self, sql: str, params: dict | list | None = None) -> Result:
         """Run one statement; raises RedshiftError (Redshift's text) on failure."""
         text = strip(sql)
         if not text:
@@ -224,7 +247,7 @@ class Session:
         if self.in_transaction:
             self.failed_transaction = True
 
-    def _dispatch(self, text: str, params: dict, query_id: int) -> Result:
+    def _dispatch(self, text: str, params: dict | list, query_id: int) -> Result:
         words = first_words(text, 4)
         head = " ".join(words)
         if head.startswith("CREATE EXTERNAL SCHEMA"):
@@ -236,6 +259,12 @@ class Session:
             return load.copy(self, text, query_id)
         if words[:1] == ["UNLOAD"]:
             return load.unload(self, text, query_id)
+        if words[:1] in (["SAVEPOINT"], ["RELEASE"]):
+            # Redshift has no savepoints; drivers (psycopg's nested transactions, which pandas uses through
+            # SQLAlchemy) open and release them around reads, so they are accepted and do nothing.
+            return self.tagged(words[0])
+        if words[:2] == ["ROLLBACK", "TO"]:
+            raise RedshiftError("ROLLBACK TO SAVEPOINT is not supported", "0A000")
         if words[:1] in (["BEGIN"], ["START"], ["COMMIT"], ["END"], ["ROLLBACK"], ["ABORT"]):
             return self._transaction(words[0])
         if words[:1] in (["ANALYZE"], ["VACUUM"], ["GRANT"], ["REVOKE"], ["COMMENT"]) or \
@@ -274,7 +303,7 @@ class Session:
         self.in_transaction = self.failed_transaction = False
         return self.tagged(tag)
 
-    def query(self, duck_sql: str, params: dict | None = None) -> Result:
+    def query(self, duck_sql: str, params: dict | list | None = None) -> Result:
         """Run DuckDB SQL that returns rows; names and types as Redshift reports them."""
         if params:
             with warnings.catch_warnings():

@@ -86,7 +86,7 @@ def test_update_delete_merge(api):
 def test_table_attributes_are_recorded(api):
     _load(api)
     _, info = api.rows("SELECT \"table\", diststyle, sortkey1, encoded, tbl_rows FROM svv_table_info ORDER BY 1")
-    assert info == [("customers", "ALL", None, "N", 39.0), ("orders", "KEY(customer_id)", "ordered", "Y", float(N))]
+    assert info == [("customers", "ALL", None, "N", 39), ("orders", "KEY(customer_id)", "ordered", "Y", N)]
     _, cols = api.rows("SELECT \"column\", type, encoding, distkey, sortkey FROM pg_table_def "
                        "WHERE tablename = 'orders' ORDER BY \"column\"")
     assert ("ordered", "date", "none", False, 1) in cols and ("order_id", "bigint", "none", False, 2) in cols
