@@ -27,6 +27,9 @@ class Settings:
     localstack_url: str = "http://localhost:4566"
     aws_profile: str = ""
     start_timeout: float = 60.0
+    # The Redshift engine's PostgreSQL port (LABKIT_REDSHIFT_PORT): None = the workgroup's own port
+    # (5439 unless create_workgroup named another), 0 = any free port, negative = no wire port.
+    redshift_port: int | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -86,6 +89,8 @@ def load(environ: dict[str, str] | None = None, **overrides) -> Settings:
         values["aws_profile"] = env["LABKIT_AWS_PROFILE"]
     if "LABKIT_START_TIMEOUT" in env:
         values["start_timeout"] = _float(env["LABKIT_START_TIMEOUT"], "LABKIT_START_TIMEOUT")
+    if env.get("LABKIT_REDSHIFT_PORT", "").strip():
+        values["redshift_port"] = _int(env["LABKIT_REDSHIFT_PORT"], "LABKIT_REDSHIFT_PORT")
     values.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(values.get("home"), str):
         values["home"] = Path(values["home"]).expanduser().resolve()
