@@ -7,14 +7,13 @@ from urllib.parse import urlencode
 
 from botocore.config import Config
 
-from ..config import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 from ..sessions import isolated_session
 from ..engines.platform.acting import Acting, RoleSessions
 from ..engines.platform.jobs import JobTable
 from ..engines.platform.logs import LogWriter
 from ..engines.ports import CatalogError, FileCache
 from . import moto
-from .moto import s3 as moto_s3, sts as moto_sts
+from .moto import accounts, s3 as moto_s3, sts as moto_sts
 
 # Calls from an engine back into its own endpoint: fail fast, never retry for long.
 _SELF_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5,
@@ -22,19 +21,34 @@ _SELF_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_t
 
 
 class EngineContext:
+    """Engines act in the account of the request they serve (``moto/accounts.py``): ``account_id``,
+    ``client()``, ``state()`` and ``home`` are that account's — one endpoint, isolated accounts."""
+
     def __init__(self, endpoint_url: str, home: Path, moto_app=None):
         self.endpoint_url = endpoint_url
         self.moto_app = moto_app          # the gateway's moto WSGI app, for call_moto
-        self.home = Path(home)
-        self.cache = FileCache(str(self.home / "cache" / "objects"))
-        self._state: dict[str, object] = {}
+        self._home = Path(home)
+        self.cache = FileCache(str(self._home / "cache" / "objects"))
+        self._state: dict[tuple[str, str], object] = {}
         self._lock = threading.Lock()
         self._clients: dict[tuple, object] = {}
-        self.account_id = moto.ACCOUNT_ID
+
+    @property
+    def account_id(self) -> str:
+        return accounts.current()
+
+    @property
+    def home(self) -> Path:
+        """The endpoint's directory; an account other than the default one gets its own below it."""
+        account = accounts.current()
+        return self._home if account == moto.ACCOUNT_ID else self._home / "accounts" / account
 
     def client(self, service: str, region: str = "us-east-1", credentials: dict | None = None):
-        """A boto3 client for the endpoint itself, as the learner (default) or as a role session."""
-        creds = credentials or {"AccessKeyId": LOCAL_ACCESS_KEY, "SecretAccessKey": LOCAL_SECRET_KEY}
+        """A boto3 client for the endpoint itself, as the account's admin (default) or as a role session."""
+        if credentials is None:
+            key, secret = accounts.admin_key(accounts.current())
+            credentials = {"AccessKeyId": key, "SecretAccessKey": secret}
+        creds = credentials
         key = (service, region, creds["AccessKeyId"])
         with self._lock:
             if key not in self._clients:
@@ -58,11 +72,12 @@ class EngineContext:
                                                               request.headers))
 
     def state(self, name: str, factory):
-        """A per-engine singleton (executors, job tables) dropped on reset."""
+        """A per-engine singleton (executors, job tables) of the current account, dropped on reset."""
+        key = (accounts.current(), name)
         with self._lock:
-            if name not in self._state:
-                self._state[name] = factory()
-            return self._state[name]
+            if key not in self._state:
+                self._state[key] = factory()
+            return self._state[key]
 
     # -- the engine platform (lab_helpers/engines/platform) -------------------------------------
     def jobs(self, engine: str, workers: int = 4) -> JobTable:

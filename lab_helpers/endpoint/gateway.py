@@ -1,7 +1,8 @@
 """The WSGI gateway: identify each request, hand it to an engine or to moto, never leak a 500 page.
 
 Order per request: kit routes (``/_labkit/*``) → identify (service, operation) → read and check
-the input (``wire``: malformed input is the service's own 400) → guard (may refuse) → engine
+the input (``wire``: malformed input is the service's own 400) → tenancy (the caller's account, from
+its access key; another account's bucket is AccessDenied) → guard (may refuse) → engine
 handler (answers completely) or moto (untouched, except a protocol moto cannot read, which is
 re-sent as json). moto's HTML error pages and exceptions become AWS-shaped errors naming the
 operation, so botocore raises a readable ``ClientError`` instead of retrying a 500 and failing
@@ -20,6 +21,8 @@ from urllib.parse import parse_qs
 from . import moto
 from . import wire
 from . import origin
+from . import tenancy
+from .moto import accounts
 from .protocol import (PROTOCOL_CHANGES, RequestInfo, error_response, identify, json_content_type, json_model,
                        needs_body, not_emulated)
 from .registry import EngineError, EngineRequest, EngineResponse, Registry
@@ -53,6 +56,8 @@ class Gateway:
         if not environ.get("HTTP_ORIGIN"):
             # No web page is asking: no CORS grant is needed, so none is ever sent.
             start_response = origin.without_cors(start_response)
+        # moto would act in whatever account this header names: only the access key decides (tenancy).
+        environ.pop("HTTP_X_MOTO_ACCOUNT_ID", None)
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path.startswith("/_labkit/"):
@@ -75,11 +80,15 @@ class Gateway:
             params, body = _checked_input(environ, info, parse_qs(query_string, keep_blank_values=True), headers, body)
         except wire.BadRequest as err:
             return self._respond(start_response, *error_response(info, err.code, err.message, err.status))
+        account = accounts.for_access_key(info.access_key)
+        foreign = tenancy.refusal(info, path, headers, account)
+        if foreign:
+            return self._respond(start_response, *error_response(info, *foreign))
 
         if guard or handler:
             request = EngineRequest(
                 service=info.service, operation=info.operation, region=info.region,
-                account_id=moto.ACCOUNT_ID, access_key=info.access_key, method=method, path=path,
+                account_id=account, access_key=info.access_key, method=method, path=path,
                 query=parse_qs(query_string, keep_blank_values=True), headers=headers,
                 body=b"", path_params=info.path_params, protocol=info.protocol, parsed=params,
             )
@@ -104,7 +113,8 @@ class Gateway:
     # -- engines -------------------------------------------------------------------------------
     def _run(self, fn, request: EngineRequest, info: RequestInfo):
         try:
-            return fn(request, self.context)
+            with accounts.acting_in(request.account_id):   # the engine acts in the caller's account
+                return fn(request, self.context)
         except EngineError as err:
             status, headers, body = error_response(info, err.code, err.message, err.status)
             return EngineResponse(status, body, dict(headers))

@@ -573,3 +573,46 @@ def test_moto_lists_regions_through_a_cached_classmethod_session():
     session = AccountSpecificBackend.get_session()
     assert "us-east-1" in session.get_available_regions("s3")
     assert session._session.get_config_variable("config_file") == os.devnull
+
+
+# --- accounts.py (and s3.bucket_account) --------------------------------------------------------
+
+OTHER = "210987654321"
+
+
+def test_get_account_id_from_maps_iam_and_sts_keys_to_their_account(app):
+    """FIX: accounts.for_access_key (moto.iam.models.get_account_id_from; unknown keys -> default)."""
+    from moto.iam.models import get_account_id_from
+
+    creds = api(app, "sts", "AssumeRole", RoleArn=f"arn:aws:iam::{OTHER}:role/OrganizationAccountAccessRole",
+                RoleSessionName="class")
+    assert get_account_id_from(_xml_text(creds.body, "AccessKeyId")) == OTHER
+    assert get_account_id_from("test") == ACCOUNT
+
+
+def test_iam_backend_create_temp_access_key_registers_a_key_of_that_account():
+    """FIX: accounts.admin_key (IAMBackend.create_temp_access_key, .access_keys, iam_backends[acct]["aws"])."""
+    from moto.iam.models import get_account_id_from, iam_backends
+
+    key = iam_backends[OTHER]["aws"].create_temp_access_key()
+    assert key.physical_resource_id in iam_backends[OTHER]["aws"].access_keys and key.secret_access_key
+    assert get_account_id_from(key.physical_resource_id) == OTHER
+    assert iam_backends[OTHER]["global"] is iam_backends[OTHER]["aws"]
+
+
+def test_s3_bucket_accounts_maps_a_bucket_to_partition_and_account(app):
+    """FIX: s3.bucket_account (s3_backends.bucket_accounts[name] == (partition, account))."""
+    from moto.s3.models import s3_backends
+
+    api(app, "s3", "CreateBucket", Bucket="owned-bucket")
+    assert s3_backends.bucket_accounts["owned-bucket"] == ("aws", ACCOUNT)
+    assert moto_s3.bucket_account("owned-bucket") == ACCOUNT and moto_s3.bucket_account("nope-bucket") is None
+
+
+def test_moto_honours_the_x_moto_account_id_header(app):
+    """FIX: gateway.__call__ strips this header (else any caller could act in any account)."""
+    method, path, query, hdrs, body = moto.derived_request("s3", "CreateBucket", {"Bucket": "header-bucket"},
+                                                           headers("s3"))
+    answer = moto.call(app, method, path, query, dict(hdrs, **{"x-moto-account-id": OTHER}), body)
+    assert answer.ok
+    assert moto_s3.bucket_account("header-bucket") == OTHER

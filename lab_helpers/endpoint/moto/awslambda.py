@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import lambda_backends
 
-from . import ACCOUNT_ID
+from .accounts import current
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,9 @@ class LambdaCode:
 
 def lambda_function(name_or_arn: str, region: str, qualifier: str | None = None) -> LambdaCode | None:
     """The function (name, ARN or ``name:qualifier``) at the qualifier; None if there is none."""
-    backend = lambda_backends[ACCOUNT_ID][region]
+    # A function ARN names its account; a name is the caller's account's.
+    account = name_or_arn.split(":")[4] if name_or_arn.startswith("arn:") and name_or_arn.count(":") >= 6 else current()
+    backend = lambda_backends[account][region]
     try:
         fn = backend.get_function(name_or_arn, qualifier)
     # ValueError: moto unpacks name.split(":") into two, so "a:b:c" or a partial ARN raises it.

@@ -9,7 +9,7 @@ from moto.core.utils import utcnow
 from moto.glue.exceptions import CrawlerNotFoundException
 from moto.glue.models import glue_backends
 
-from . import ACCOUNT_ID
+from .accounts import current
 
 # UpdateCrawler's request fields -> moto's FakeCrawler attributes (moto 5.2 has no update_crawler).
 CRAWLER_FIELDS = {"Role": "role", "DatabaseName": "database_name", "Description": "description",
@@ -23,7 +23,7 @@ CRAWLER_FIELDS = {"Role": "role", "DatabaseName": "database_name", "Description"
 def update_glue_crawler(name: str, region: str, fields: dict) -> bool:
     """Apply UpdateCrawler's fields to the stored crawler; False if there is no such crawler."""
     try:
-        crawler = glue_backends[ACCOUNT_ID][region].get_crawler(name)
+        crawler = glue_backends[current()][region].get_crawler(name)
     except CrawlerNotFoundException:
         return False
     for key, attr in CRAWLER_FIELDS.items():

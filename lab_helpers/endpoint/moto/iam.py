@@ -4,12 +4,12 @@ from __future__ import annotations
 from moto.iam.exceptions import NotFoundException
 from moto.iam.models import iam_backends
 
-from . import ACCOUNT_ID
+from .accounts import current
 
 
 def role_policy_documents(role_name: str) -> list[str]:
     """Inline and attached managed policy documents (JSON text) of an IAM role ([] if no such role)."""
-    backend = iam_backends[ACCOUNT_ID]["global"]
+    backend = iam_backends[current()]["global"]
     try:
         role = backend.get_role(role_name)
     except NotFoundException:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from moto.kms.models import kms_backends
 
-from . import ACCOUNT_ID
+from .accounts import current
 
 
 @dataclass(frozen=True)
@@ -18,9 +18,11 @@ class KmsKey:
 
 def kms_key(key_ref: str, region: str) -> KmsKey | None:
     """Resolve a key id, key ARN, alias or alias ARN to the key (None if it does not exist)."""
+    account = current()
     if ":kms:" in key_ref and key_ref.startswith("arn:"):
         region = key_ref.split(":")[3] or region
-    backend = kms_backends[ACCOUNT_ID][region]
+        account = key_ref.split(":")[4] or account
+    backend = kms_backends[account][region]
     # Resolved step by step rather than with KmsBackend.describe_key, which answers an unknown
     # key with a bare KeyError and an unknown alias with an AttributeError (moto 5.2).
     key_id = backend.get_key_id(backend.get_alias_name(key_ref))

@@ -12,11 +12,17 @@ from moto.s3.exceptions import MissingBucket
 from moto.s3.models import FakeBucket, FakeKey, s3_backends
 
 from ...engines.ports import FileCache, NoSuchBucket, NoSuchKey, ObjectInfo
-from . import ACCOUNT_ID
+from .accounts import current
 
 
 def _backend():
-    return s3_backends[ACCOUNT_ID]["aws"]
+    return s3_backends[current()]["aws"]
+
+
+def bucket_account(name: str) -> str | None:
+    """The account that owns a bucket (bucket names are global, as on AWS); None if none does."""
+    owner = s3_backends.bucket_accounts.get(name)   # moto 5.2: (partition, account id)
+    return owner[1] if isinstance(owner, tuple) else owner
 
 
 def _bucket(name: str) -> FakeBucket | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from ...endpoint.moto import ACCOUNT_ID
+from ...endpoint.moto.accounts import current as current_account
 from ...endpoint.moto import iam as moto_iam, kms as moto_kms, s3 as moto_s3, sts as moto_sts
 from ...endpoint.moto.sts import Principal
 from ...endpoint.registry import EngineError
@@ -102,7 +102,7 @@ def usable_key(key_ref: str, region: str) -> moto_kms.KmsKey | None:
 
 def _not_found_message(key_ref: str, region: str) -> str:
     name = key_ref.split(":", 5)[5] if key_ref.startswith("arn:") and key_ref.count(":") >= 5 else key_ref
-    account = key_ref.split(":")[4] if key_ref.startswith("arn:") else ACCOUNT_ID
+    account = key_ref.split(":")[4] if key_ref.startswith("arn:") else current_account()
     if name.startswith("alias/"):
         return f"Alias arn:aws:kms:{region}:{account}:{name} is not found."
     key_id = name.removeprefix("key/")

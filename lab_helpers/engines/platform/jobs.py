@@ -15,6 +15,7 @@ own dataclass that holds the ``Job``.
 from __future__ import annotations
 
 import concurrent.futures
+import contextvars
 import logging
 import threading
 import time
@@ -124,7 +125,8 @@ class JobTable:
                 raise RuntimeError(f"the {self.name} job table is shut down")
             self._jobs[job.id] = job
             self._order.append(job.id)
-        self._pool.submit(self._run, job, work)
+        # The job runs in the submitter's context: the account it acts in (endpoint/moto/accounts.py).
+        self._pool.submit(contextvars.copy_context().run, self._run, job, work)
         return job
 
     def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
