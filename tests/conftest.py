@@ -1,8 +1,15 @@
-"""Shared fixtures: an endpoint on a free port in a temporary workspace, and boto3 pointed at it."""
+"""Shared fixtures: one endpoint per test session, reset before every test that uses it; the
+environment restored after every test; boto3 pointed at the endpoint.
+
+Starting an endpoint per test cost more than most tests (a server, its boto3 clients, a shutdown);
+POST /_labkit/reset gives the same clean account. A module whose tests only read one expensive set-up
+(a provisioned stack) marks itself ``shared_account`` and resets once, in its own module fixture.
+"""
 from __future__ import annotations
 
 import logging
 import os
+import urllib.request
 
 import boto3
 import pytest
@@ -10,11 +17,20 @@ import pytest
 from lab_helpers.endpoint.server import start_in_thread
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # loopback, whatever HTTP_PROXY says
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "shared_account: the module's tests share one account on the session endpoint, set up "
+                   "once by a module fixture (call reset_endpoint there); nothing is reset between them")
 
 
 @pytest.fixture(autouse=True)
 def _isolated_aws_env(monkeypatch, tmp_path_factory):
-    """No test may read the developer's ~/.aws or reach a real account."""
+    """No test may read the developer's ~/.aws or reach a real account, and no test leaks variables:
+    whatever a test or the code it calls (Target.apply, a Session) puts into os.environ is undone."""
+    saved = dict(os.environ)
     for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(var, raising=False)
     empty = tmp_path_factory.mktemp("noaws") / "none"
@@ -24,35 +40,98 @@ def _isolated_aws_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    yield
+    for key in set(os.environ) - set(saved):
+        del os.environ[key]
+    for key, value in saved.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+
+
+def _shares_account(request) -> bool:
+    return request.node.get_closest_marker("shared_account") is not None
 
 
 @pytest.fixture(autouse=True)
-def _fresh_moto_state():
-    """moto's backends are process-global: every test starts from an empty account."""
-    from lab_helpers.endpoint import moto
+def _fresh_moto_state(request):
+    """moto's backends are process-global: every test starts from an empty account (endpoints a
+    test starts itself included), except inside a ``shared_account`` module."""
+    if not _shares_account(request):
+        from lab_helpers.endpoint import moto
 
-    moto.reset()
+        moto.reset()
     yield
 
 
-@pytest.fixture
-def endpoint(tmp_path):
-    ep = start_in_thread(tmp_path / "home")
+def reset_endpoint(ep) -> None:
+    """POST /_labkit/reset: the engines' state (jobs, Lambda environments, DuckDB) and every moto
+    backend wiped; it returns once background work has stopped."""
+    request = urllib.request.Request(f"{ep.url}/_labkit/reset", method="POST", data=b"")
+    with _NO_PROXY.open(request, timeout=120) as resp:
+        assert resp.status == 200, resp.read()
+
+
+@pytest.fixture(scope="session")
+def endpoint_server(tmp_path_factory):
+    """The session's endpoint (one per pytest process); use it through ``endpoint``."""
+    ep = start_in_thread(tmp_path_factory.mktemp("endpoint-home"))
     yield ep
     ep.stop()
 
 
 @pytest.fixture
+def endpoint(endpoint_server, request):
+    """The session's endpoint, reset before and after the test (after: no Lambda environment or
+    crawl keeps running into the next test). Files a test writes belong in its own tmp_path."""
+    shared = _shares_account(request)
+    if not shared:
+        reset_endpoint(endpoint_server)
+    yield endpoint_server
+    if not shared:
+        reset_endpoint(endpoint_server)
+
+
+@pytest.fixture(scope="session")
 def session():
     return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
 
 
+@pytest.fixture(scope="session")
+def _client_cache():
+    return {}
+
+
 @pytest.fixture
-def client(endpoint, session):
-    """client("s3") -> a boto3 client for the test endpoint."""
+def client(endpoint, session, _client_cache):
+    """client("s3") -> a boto3 client for the test endpoint (plain clients are built once per session;
+    building one costs more than many a test)."""
     def make(service, **kwargs):
-        return session.client(service, endpoint_url=endpoint.url, **kwargs)
+        if kwargs:
+            return session.client(service, endpoint_url=endpoint.url, **kwargs)
+        key = (endpoint.url, service, session.get_credentials().access_key, session.region_name)
+        if key not in _client_cache:
+            _client_cache[key] = session.client(service, endpoint_url=endpoint.url)
+        return _client_cache[key]
     return make
+
+
+@pytest.fixture
+def workspace(endpoint, monkeypatch):
+    """A labkit Session (what a notebook's first cell builds) with its stack provisioned on the freshly
+    reset endpoint. LABKIT_HOME has to be the endpoint's own home (the local target refuses an endpoint
+    serving another workspace), so the files a workspace keeps there, its guid and its progress store,
+    are removed first: every test starts as a new learner."""
+    from lab_helpers import config
+    from lab_helpers.grading.notebook import Session
+
+    monkeypatch.setenv("LABKIT_HOME", str(endpoint.app.context.home))
+    monkeypatch.setenv("LABKIT_PORT", str(endpoint.port))
+    monkeypatch.delenv("LABKIT_TARGET", raising=False)
+    monkeypatch.delenv("LABKIT_CATCHUP", raising=False)
+    settings = config.load()
+    for path in (settings.workspace_file, settings.progress_db):
+        path.unlink(missing_ok=True)
+    return Session(settings)
 
 
 def role_session(client, role_name: str) -> boto3.session.Session:

@@ -5,14 +5,17 @@ import pytest
 
 from lab_helpers.stack.names import TAG_KEY, Names
 from lab_helpers.stack.provision import provision
+from tests.conftest import reset_endpoint
 
 NAMES = Names("0123456789ab")
+pytestmark = pytest.mark.shared_account   # every test reads the one stack provisioned below
 
 
-@pytest.fixture
-def stacked(endpoint, session):
-    report = provision(session, NAMES, endpoint_url=endpoint.url)
-    return report
+@pytest.fixture(scope="module")
+def stacked(endpoint_server, session):
+    """Provisioned once for the module on a reset endpoint (153 source objects take seconds)."""
+    reset_endpoint(endpoint_server)
+    return provision(session, NAMES, endpoint_url=endpoint_server.url)
 
 
 def test_second_provision_creates_nothing(stacked, endpoint, session):

@@ -8,7 +8,6 @@ import io
 import json
 import time
 
-import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -119,26 +118,6 @@ def sd(location, columns, fmt="csv", serde_params=None, params=None):
             "InputFormat": in_fmt, "OutputFormat": out_fmt,
             "SerdeInfo": {"SerializationLibrary": lib, "Parameters": serde_params or {}},
             "Parameters": params or {}}
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    """One endpoint for the module (boto3 clients and DuckDB are costly to build); moto's state is
-    still wiped before every test by conftest, and the Athena engine's state after every test."""
-    ep = start_in_thread(tmp_path_factory.mktemp("athena-home"))
-    yield ep
-    ep.stop()
-
-
-@pytest.fixture(scope="module")
-def session():
-    return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_engines(endpoint):
-    yield
-    endpoint.app.context.reset()   # executions, worker pool and DuckDB engines start afresh
 
 
 @pytest.fixture
@@ -750,11 +729,9 @@ def test_states_move_to_running_and_stop_cancels_a_slow_query(athena):
             break
         time.sleep(0.01)
     assert seen[-1] == "RUNNING" and set(seen) <= {"QUEUED", "RUNNING"}
-    t0 = time.time()
     athena.stop_query_execution(QueryExecutionId=qid)
-    execution = wait(athena, qid, timeout=15)
+    execution = wait(athena, qid, timeout=15)   # SLOW alone runs for minutes
     assert execution["Status"]["State"] == "CANCELLED"
-    assert time.time() - t0 < 10
     assert "CompletionDateTime" in execution["Status"]
     assert execution["Status"]["StateChangeReason"] == "Query cancelled by user"
     with pytest.raises(ClientError) as err:

@@ -12,7 +12,6 @@ import pytest
 
 
 from .test_api import CUSTOMERS, LAKE, OUTPUT, lake as _lake_fixture  # noqa: F401 - fixture reuse
-from .test_api import _fresh_engines, endpoint, session  # noqa: F401 - one endpoint per module, as there
 
 AWS_CLI = Path(sys.executable).parent / "aws"
 FAST = {"athena_query_wait_polling_delay": 0.05}   # awswrangler polls once a second by default

@@ -90,8 +90,9 @@ def test_recrawl_adds_new_partitions_without_duplicating_tables(lake):
     body = s3.get_object(Bucket=BUCKET, Key="lmsapi/requests/process_date=2021-05-03/general.csv")["Body"].read()
     s3.put_object(Bucket=BUCKET, Key="lmsapi/requests/process_date=2021-05-10/general.csv", Body=body)
     glue.start_crawler(Name="lms")
-    time.sleep(0.3)
-    wait_ready(glue, "lms")
+    wait_ready(glue, "lms")  # StartCrawler answers once the state is RUNNING: this waits for the recrawl
+    crawls = glue.list_crawls(CrawlerName="lms")["Crawls"]
+    assert len(crawls) == 2 and all("EndTime" in c for c in crawls)
     assert len(glue.get_tables(DatabaseName="db_raw_lmsdemo")["TableList"]) == 10
     parts = glue.get_partitions(DatabaseName="db_raw_lmsdemo", TableName="requests")["Partitions"]
     assert len(parts) == 33 and ["2021-05-10"] in [p["Values"] for p in parts]
