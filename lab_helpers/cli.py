@@ -376,7 +376,7 @@ def build(check_only):
 @click.argument("lab_id")
 @click.option("--through", is_flag=True, help="Also run LAB_ID's own solution (bring the workspace to its end).")
 def catch_up_cmd(lab_id, through):
-    """Replay earlier labs' solution notebooks so a workspace can start at LAB_ID.
+    """Replay the earlier labs that are not done yet (their checks fail) so a workspace can start at LAB_ID.
 
     \b
     Example:
@@ -390,9 +390,9 @@ def catch_up_cmd(lab_id, through):
         labs.get(lab_id)
     except labs.UnknownLab as exc:
         raise click.ClickException(str(exc)) from None
-    _session()  # endpoint up, stack provisioned, environment applied for the kernels
+    session = _session()  # endpoint up, stack provisioned; its checks say which labs are done
     try:
-        catch_up(lab_id, through=through, echo=click.echo)
+        catch_up(lab_id, through=through, echo=click.echo, session=session)
     except CatchUpError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -417,9 +417,9 @@ def execute_cmd(lab_ids):
         ordered = sorted((labs.get(i) for i in lab_ids), key=lambda lab: labs.LABS.index(lab))
     except labs.UnknownLab as exc:
         raise click.ClickException(str(exc)) from None
-    _session()
+    session = _session()
     try:
-        execute_solutions([lab.id for lab in ordered], echo=click.echo)
+        execute_solutions([lab.id for lab in ordered], echo=click.echo, session=session)
     except CatchUpError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -119,3 +119,37 @@ def test_only_the_moto_package_imports_moto():
             if any(m == "moto" or m.startswith("moto.") for m in mods):
                 offenders.append(name)
     assert offenders == []
+
+
+def _labkit_reads(source: str) -> list[str]:
+    """LABKIT_* variables the source reads: env.get/getenv/pop/setdefault("LABKIT_X"), env["LABKIT_X"]
+    (not as an assignment target) and "LABKIT_X" in env. Writes for a child process are not reads."""
+    def name(node):
+        is_var = isinstance(node, ast.Constant) and isinstance(node.value, str)
+        return node.value if is_var and node.value.startswith("LABKIT_") and node.value.isupper() else None
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and node.args:
+            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if func in ("get", "getenv", "pop", "setdefault") and name(node.args[0]):
+                found.append(name(node.args[0]))
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and name(node.slice):
+            found.append(name(node.slice))
+        elif isinstance(node, ast.Compare) and name(node.left) and \
+                any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
+            found.append(name(node.left))
+    return found
+
+
+def test_only_config_reads_labkit_variables():
+    """config.py is the one reader of LABKIT_* settings (STYLE.md); everyone else asks config.load()."""
+    offenders = {name: reads for name, path in _modules().items() if name != "lab_helpers.config"
+                 for reads in [_labkit_reads(path.read_text())] if reads}
+    assert offenders == {}, f"read LABKIT_* outside lab_helpers/config.py: {offenders}"
+    assert set(_labkit_reads((ROOT / "config.py").read_text())) >= {"LABKIT_HOME", "LABKIT_PORT", "LABKIT_CATCHUP"}
+    assert _labkit_reads('import os\nenv = dict(os.environ)\nenv["LABKIT_CATCHUP"] = "1"\n'
+                         'x = {"LABKIT_HOME": "/h"}\nprint("set LABKIT_TARGET=aws")\n') == []
+    assert _labkit_reads('import os\na = os.environ.get("LABKIT_A")\nb = os.getenv("LABKIT_B")\n'
+                         'c = os.environ["LABKIT_C"]\nd = "LABKIT_D" in os.environ\n') == \
+        ["LABKIT_A", "LABKIT_B", "LABKIT_C", "LABKIT_D"]

@@ -15,9 +15,10 @@ from .build import SOLUTIONS
 from .catchup import CatchUpError, catch_up
 
 
-def execute_solutions(lab_ids: list[str], solutions=SOLUTIONS, timeout: int = 900, echo=print) -> None:
+def execute_solutions(lab_ids: list[str], solutions=SOLUTIONS, timeout: int = 900, echo=print,
+                      session=None) -> None:
     """Catch up to the first lab, then execute each lab in order (give them in lab order)."""
-    catch_up(lab_ids[0], echo=echo, solutions=solutions)
+    catch_up(lab_ids[0], echo=echo, solutions=solutions, session=session)
     for lab_id in lab_ids:
         execute_solution(lab_id, solutions, timeout, echo)
 

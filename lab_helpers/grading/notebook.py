@@ -1,7 +1,6 @@
 """What notebooks call: start_lab() (preflight) returning a Lab with check(), quiz(), catch_up()."""
 from __future__ import annotations
 
-import os
 import sys
 
 from .. import config
@@ -29,7 +28,7 @@ class Session:
         # What the notebook creates with plain boto3 carries the workspace tag (labkit teardown finds it).
         tagging.install_default(self.settings, self.names)
         self.store = ProgressStore(self.settings.progress_db)
-        self.origin = "catch-up" if os.environ.get("LABKIT_CATCHUP") else "learner"
+        self.origin = "catch-up" if self.settings.catchup else "learner"
 
     def check_context(self):
         return checks_mod.CheckContext(self.target, self.names)
@@ -98,11 +97,11 @@ class Lab:
         if self.session.origin == "learner":
             self.session.store.record_quiz(self.id, result)
 
-    def catch_up(self, through: bool = False):
-        """Run the earlier labs' solution notebooks against this target (idempotent)."""
+    def catch_up(self, through: bool = False) -> list[str]:
+        """Replay the earlier labs that are not done yet (their checks fail); returns the labs replayed."""
         from ..authoring.catchup import catch_up
 
-        return catch_up(self.id, through=through, echo=print)
+        return catch_up(self.id, through=through, echo=print, session=self.session)
 
     def __repr__(self) -> str:
         return f"<Lab {self.id} on {self.session.settings.target}, workspace {self.session.names.guid}>"
@@ -125,7 +124,7 @@ def start_lab(lab_id: str) -> Lab:
 
         lines.append(f"  account    {status.get('account')} as {status.get('arn')} · region {s.region}")
         lines += costs.banner(lab_id)
-    if not os.environ.get("LABKIT_CATCHUP"):
+    if not s.catchup:
         missing = session.missing_prerequisites(lab_id)
         if missing:
             labs_missing = sorted({lab for lab, _ in missing})

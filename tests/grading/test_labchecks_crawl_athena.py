@@ -30,17 +30,17 @@ def _assert_all_pass(results):
 
 
 def test_lab_03_and_04_checks_fail_before_and_pass_after_their_solutions(workspace, client):
-    catch_up("03_glue_crawlers", **QUIET)                     # labs 00-02 done
+    assert catch_up("03_glue_crawlers", **QUIET) == ["00_orientation", "01_kms_key_users", "02_lambda_load"]
     _assert_all_fail(_results(workspace, "03_glue_crawlers"), {"crawlers_created", "sis_tables", "lms_tables"})
 
-    catch_up("03_glue_crawlers", through=True, **QUIET)
+    assert catch_up("03_glue_crawlers", through=True, **QUIET) == ["03_glue_crawlers"]  # only what is missing
     _assert_all_pass(_results(workspace, "03_glue_crawlers"))
     fresh = _results(workspace, "04_athena_curate")
     _assert_all_fail(fresh, {"workgroup", "curated_table", "student_view"})
     assert "create_work_group" in fresh["workgroup"].hint
     assert "CREATE DATABASE db_cur_lmsdemo" in fresh["curated_table"].hint
 
-    catch_up("04_athena_curate", through=True, **QUIET)
+    assert catch_up("04_athena_curate", through=True, **QUIET) == ["04_athena_curate"]
     _assert_all_pass(_results(workspace, "04_athena_curate"))
     outcome = CliRunner().invoke(labkit, ["check", "04_athena_curate", "--json"])
     assert outcome.exit_code == 0, outcome.output
