@@ -207,6 +207,9 @@ def _run(ctx, run: TrainingRun, job: Job, workdir: str, log: StreamLog) -> None:
     job.check_cancelled()
     run.move("Training")
     model_dir = os.path.join(workdir, "model")
+    if run.image.framework != "xgboost" or "sagemaker_program" in (spec.get("HyperParameters") or {}):
+        raise TrainingFailed("ClientError: Script mode (an entry-point script, sagemaker_program) is not emulated by "
+                             "the local target yet; use the built-in XGBoost algorithm.")
     history = _train_xgboost(ctx, run, job, channels, workdir, model_dir, log)
     job.check_cancelled()
     run.move("Uploading")
