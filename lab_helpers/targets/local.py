@@ -22,6 +22,13 @@ class LocalTarget(Target):
             f"[default]\nregion = {s.region}\noutput = json\nendpoint_url = {self.endpoint_url}\n")
         s.aws_credentials_file.write_text(
             f"[default]\naws_access_key_id = {LOCAL_ACCESS_KEY}\naws_secret_access_key = {LOCAL_SECRET_KEY}\n")
+        # The SageMaker Python SDK phones home for telemetry unless its config file opts out.
+        self._sagemaker_config.write_text(
+            "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n")
+
+    @property
+    def _sagemaker_config(self):
+        return self.settings.aws_config_file.parent / "sagemaker-config.yaml"
 
     def env(self) -> dict[str, str | None]:
         s = self.settings
@@ -35,6 +42,11 @@ class LocalTarget(Target):
             "AWS_CONFIG_FILE": str(s.aws_config_file),
             "AWS_SHARED_CREDENTIALS_FILE": str(s.aws_credentials_file),
             "AWS_EC2_METADATA_DISABLED": "true",
+            # Clients built with an explicit AWS endpoint (the SageMaker SDK's STS) come here too,
+            # and the SDK's 5-30 s polling sleeps shrink (see targets/local_clients.py).
+            "BOTOCORE_EXPERIMENTAL__PLUGINS": "labkit=lab_helpers.targets.local_clients",
+            "SAGEMAKER_USER_CONFIG_OVERRIDE": str(self._sagemaker_config),
+            "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
             "LABKIT_TARGET": "local",
             "LABKIT_HOME": str(s.home),
             "LABKIT_PORT": str(s.port),
