@@ -105,27 +105,34 @@ def _json_default(value):
 
 
 def _groups(table: pa.Table, partition_columns: list[str], con) -> list[tuple[tuple, pa.Table]]:
-    """The table split by the partition columns' values (in first-seen order), without those columns."""
+    """The table split by the partition columns' values (in first-seen order), without those columns:
+    one sort in DuckDB, then zero-copy slices of the sorted rows."""
     if not partition_columns:
         return [((), table)]
+    import numpy as np
+
     from .sandbox import quote
     from .steps import ORDER, with_order
 
+    keys = ", ".join(quote(c) for c in partition_columns)
+    same = " AND ".join(f"t.{quote(c)} IS NOT DISTINCT FROM g.{quote(c)}" for c in partition_columns)
     cur = con.cursor()
     try:
         cur.register("t", with_order(table))
-        keys = ", ".join(quote(c) for c in partition_columns)
-        values = cur.sql(f"SELECT {keys} FROM t GROUP BY ALL ORDER BY min({quote(ORDER)})").fetchall()
-        data_cols = [c for c in table.column_names if c not in partition_columns]
-        out = []
-        for vals in values:
-            cond = " AND ".join(f"{quote(c)} IS NOT DISTINCT FROM ?" for c in partition_columns)
-            part = cur.sql(f"SELECT {', '.join(quote(c) for c in data_cols)} FROM t WHERE {cond} "
-                           f"ORDER BY {quote(ORDER)}", params=list(vals)).to_arrow_table()
-            out.append((tuple(vals), part))
-        return out
+        ordered = cur.sql(f"""WITH g AS (SELECT {keys}, min({quote(ORDER)}) AS __labkit_first FROM t GROUP BY ALL)
+            SELECT t.*, g.__labkit_first FROM t JOIN g ON {same}
+            ORDER BY g.__labkit_first, t.{quote(ORDER)}""").to_arrow_table()
     finally:
         cur.close()
+    first = ordered.column("__labkit_first").to_numpy()
+    starts = np.flatnonzero(np.r_[True, first[1:] != first[:-1]]) if len(first) else np.array([], dtype=int)
+    ends = np.r_[starts[1:], len(first)]
+    data = ordered.select([c for c in table.column_names if c not in partition_columns])
+    out = []
+    for lo, hi in zip(starts.tolist(), ends.tolist()):
+        values = tuple(ordered.column(c)[lo].as_py() for c in partition_columns)
+        out.append((values, data.slice(lo, hi - lo)))
+    return out
 
 
 def _folder(key: str) -> str:

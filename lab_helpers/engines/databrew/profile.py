@@ -3,11 +3,13 @@
 Statistics follow Spark, which DataBrew runs on: sample standard deviation and variance,
 population skewness (m3 / m2^1.5) and excess kurtosis (m4 / m2^2 - 3), exact interpolated
 percentiles. String columns are described by their lengths (min, max, mean... of the length), as
-DataBrew does; their most common values, distinct and unique counts are of the values themselves.
+DataBrew does; like DataBrew, only byte/short/int/long/float/double/string/boolean columns are
+profiled (dates and timestamps are skipped); their most common values, distinct and unique counts are of the values themselves.
 "Missing" is NULL, or the empty string in a string column. Entropy is in bits.
 """
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, date, datetime
 
@@ -138,7 +140,7 @@ def _column(cur, table: pa.Table, name: str, settings: dict, rows: int) -> dict:
         out.update(_numeric_stats(cur, ref, "TRUE", settings))
     elif text:
         out.update(_numeric_stats(cur, f"length({ref})", f"NOT {missing}", settings))
-    elif pa.types.is_date(t) or pa.types.is_timestamp(t) or pa.types.is_boolean(t):
+    elif pa.types.is_boolean(t):
         lo, hi = _one(cur, f"SELECT min({ref}), max({ref}) FROM t")
         out.update({"min": lo, "max": hi})
     return {k: ([{kk: _clean(vv) for kk, vv in item.items()} if isinstance(item, dict) else _clean(item)
@@ -163,36 +165,33 @@ def _correlations(cur, table: pa.Table, names: list[str], limit: int) -> dict[st
     return out
 
 
-def _selected(names: list[str], selectors: list[dict] | None) -> list[str]:
+def _matches(name: str, selectors: list[dict]) -> bool:
+    """A column selector ({"Name"} or {"Regex"}; correlation parameters spell them in lower case)."""
     import re
 
-    if not selectors:
-        return names
-    picked = []
-    for n in names:
-        for sel in selectors:
-            if sel.get("Name") == n or (sel.get("Regex") and re.fullmatch(sel["Regex"], n)):
-                picked.append(n)
-                break
-    return picked
+    for sel in selectors:
+        exact = sel.get("Name", sel.get("name"))
+        pattern = sel.get("Regex", sel.get("regex"))
+        if exact == name or (pattern and re.fullmatch(pattern, name)):
+            return True
+    return False
 
 
-def settings_from(config: dict | None) -> tuple[dict, list[str], list[str], dict]:
-    """(numbers, included dataset statistics, included column statistics, the echo for the JSON)."""
-    config = config or {}
-    settings = dict(DEFAULTS)
-    ds = config.get("DatasetStatisticsConfiguration") or {}
-    ds_included = [s for s in (ds.get("IncludedStatistics") or ["ALL"])]
-    if "ALL" in ds_included:
-        ds_included = list(DATASET_STATISTICS)
-    for override in ds.get("Overrides") or []:
-        if override.get("Statistic") == "CORRELATION" and "columnNumber" in (override.get("Parameters") or {}):
-            settings["correlationColumns"] = int(override["Parameters"]["columnNumber"])
-    col_included = ["ALL"]
+def supported(t: pa.DataType) -> bool:
+    """DataBrew profiles byte, short, int, long, float, double, string and boolean columns only."""
+    return (pa.types.is_integer(t) or pa.types.is_floating(t) or is_text(t) or pa.types.is_boolean(t))
+
+
+def _column_settings(config: dict, name: str) -> tuple[dict, list[str]]:
+    """(numbers, included statistics) for one column: the defaults, then every
+    ColumnStatisticsConfiguration whose Selectors match it (all columns when it has none)."""
+    settings, included = dict(DEFAULTS), ["ALL"]
     for conf in config.get("ColumnStatisticsConfigurations") or []:
+        if conf.get("Selectors") and not _matches(name, conf["Selectors"]):
+            continue
         stats = conf.get("Statistics") or {}
         if stats.get("IncludedStatistics"):
-            col_included = stats["IncludedStatistics"]
+            included = stats["IncludedStatistics"]
         for override in stats.get("Overrides") or []:
             params = override.get("Parameters") or {}
             stat = override.get("Statistic")
@@ -203,26 +202,47 @@ def settings_from(config: dict | None) -> tuple[dict, list[str], list[str], dict
             elif stat in ("Z_SCORE_OUTLIERS_COUNT", "Z_SCORE_OUTLIERS_SAMPLE", "OUTLIER_DETECTION") and \
                     "threshold" in params:
                 settings["zScoreThreshold"] = float(params["threshold"])
+    return settings, included
+
+
+def _dataset_settings(config: dict) -> tuple[list[str], int, list[dict] | None, dict]:
+    """(included dataset statistics, correlation column count, correlation selectors, the echo)."""
+    ds = config.get("DatasetStatisticsConfiguration") or {}
+    included = list(ds.get("IncludedStatistics") or ["ALL"])
+    if "ALL" in included:
+        included = list(DATASET_STATISTICS)
+    number, selectors = DEFAULTS["correlationColumns"], None
+    for override in ds.get("Overrides") or []:
+        params = override.get("Parameters") or {}
+        if override.get("Statistic") == "CORRELATION":
+            if "columnNumber" in params:
+                number = int(params["columnNumber"])
+            if "columnSelectors" in params:
+                raw = params["columnSelectors"]
+                selectors = json.loads(raw) if isinstance(raw, str) else raw
+    parameters = {"columnNumber": str(number)}
+    if selectors is not None:
+        parameters["columnSelectors"] = json.dumps(selectors)
+    defaults = dict(DEFAULTS)
     echo = {
-        "datasetConfiguration": {
-            "includedStatistics": ds_included,
-            "parameters": {"CORRELATION": {"columnNumber": str(settings["correlationColumns"])}}},
+        "datasetConfiguration": {"includedStatistics": included, "parameters": {"CORRELATION": parameters}},
         "columnConfiguration": {
-            "includedStatistics": col_included if "ALL" not in col_included else sorted(COLUMN_STATISTICS),
-            "parameters": {"MOST_COMMON_VALUES": {"topN": str(settings["mostCommonValues"])},
-                           "VALUE_DISTRIBUTION": {"binNumber": str(settings["bins"])},
-                           "Z_SCORE_OUTLIERS_COUNT": {"threshold": str(settings["zScoreThreshold"])}}},
+            "includedStatistics": sorted(COLUMN_STATISTICS),
+            "parameters": {"MOST_COMMON_VALUES": {"topN": str(defaults["mostCommonValues"])},
+                           "VALUE_DISTRIBUTION": {"binNumber": str(defaults["bins"])},
+                           "Z_SCORE_OUTLIERS_COUNT": {"threshold": str(defaults["zScoreThreshold"])}}},
     }
-    return settings, ds_included, col_included, echo
+    return included, number, selectors, echo
 
 
 def profile(table: pa.Table, con, *, job_name: str, run_id: str, location: str, started_on: datetime,
             config: dict | None = None, check_cancel=lambda: None) -> dict:
     """The profile document DataBrew writes for ``table`` (already the job's sample)."""
-    settings, ds_included, col_included, echo = settings_from(config)
-    names = _selected(table.column_names, (config or {}).get("ProfileColumns"))
-    keep = None if "ALL" in col_included else {"name", "type"} | {
-        k for s in col_included for k in COLUMN_STATISTICS.get(s, [])}
+    config = config or {}
+    ds_included, corr_number, corr_selectors, echo = _dataset_settings(config)
+    names = [n for n in table.column_names if supported(table.schema.field(n).type)]
+    if config.get("ProfileColumns"):
+        names = [n for n in names if _matches(n, config["ProfileColumns"])]
     cur = con.cursor()
     try:
         cur.register("t", table)
@@ -230,16 +250,18 @@ def profile(table: pa.Table, con, *, job_name: str, run_id: str, location: str, 
         columns = []
         for name in names:
             check_cancel()
+            settings, included = _column_settings(config, name)
             stats = _column(cur, table, name, settings, rows)
-            if keep is not None:
+            if "ALL" not in included:
+                keep = {"name", "type"} | {k for s in included for k in COLUMN_STATISTICS.get(s, [])}
                 stats = {k: v for k, v in stats.items() if k in keep}
             columns.append(stats)
-        doc = {"defaultProfileConfiguration": echo, "datasetConfigurationOverride": {},
-               "sampleSize": rows}
+        doc = {"defaultProfileConfiguration": echo, "datasetConfigurationOverride": {}, "sampleSize": rows}
         if "DUPLICATE_ROWS_COUNT" in ds_included:
             doc["duplicateRowsCount"] = rows - _one(cur, "SELECT count(*) FROM (SELECT DISTINCT * FROM t)")[0]
         if "CORRELATION" in ds_included:
-            corr = _correlations(cur, table, names, settings["correlationColumns"])
+            chosen = [n for n in names if _matches(n, corr_selectors)] if corr_selectors else names
+            corr = _correlations(cur, table, chosen, len(chosen) if corr_selectors else corr_number)
             for col in columns:
                 if col["name"] in corr:
                     col["correlations"] = corr[col["name"]]

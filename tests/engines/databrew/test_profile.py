@@ -195,3 +195,15 @@ def test_a_rule_the_engine_cannot_evaluate_is_reported_as_an_error(brew, bad):
                if "dq-validation" in o["Key"])
     result = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())["ruleResults"][0]
     assert result["status"] == "ERROR" and "NO_SUCH_STATISTIC" in result["failureReason"]
+
+
+def test_dates_are_not_profiled_and_correlations_follow_the_column_selectors(brew):
+    table = frame(rows=200).append_column("admitted_on", pa.array([None] * 204, pa.date32()))
+    doc = profile_of(brew, table, Configuration={
+        "DatasetStatisticsConfiguration": {"Overrides": [{"Statistic": "CORRELATION", "Parameters": {
+            "columnSelectors": json.dumps([{"name": "gpa"}, {"regex": "cred.*"}])}}]},
+        "ColumnStatisticsConfigurations": [{"Selectors": [{"Name": "gpa"}], "Statistics": {
+            "Overrides": [{"Statistic": "VALUE_DISTRIBUTION", "Parameters": {"binNumber": "5"}}]}}]})
+    assert "admitted_on" not in [c["name"] for c in doc["columns"]]
+    assert set(col(doc, "gpa")["correlations"]) == {"credits"} and "correlations" not in col(doc, "hours")
+    assert len(col(doc, "gpa")["valueDistribution"]) == 5 and len(col(doc, "hours")["valueDistribution"]) == 20
