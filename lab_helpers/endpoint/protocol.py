@@ -168,7 +168,9 @@ def _rest_routes(model) -> tuple[Route, ...]:
                            and m.serialization.get("name", name) not in dict(pairs))
         specificity = literal + 100 * len(pairs) + 100 * len(required_headers)
         routes.append(Route(op_name, http.get("method", "POST"), re.compile(regex), pairs, required_headers, specificity))
-    routes.sort(key=lambda r: -r.literal_len)
+    # Equally specific routes: the current operation before its deprecated twin. S3's PutBucketLifecycle
+    # (deprecated; its Rule requires Prefix) and PutBucketLifecycleConfiguration share PUT /{Bucket}?lifecycle.
+    routes.sort(key=lambda r: (-r.literal_len, bool(model.operation_model(r.operation).deprecated)))
     return tuple(routes)
 
 
