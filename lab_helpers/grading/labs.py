@@ -24,6 +24,7 @@ LABS: tuple[Lab, ...] = (
     Lab("02_lambda_load", "Lambda: load the raw zone", "lambda_load"),
     Lab("03_glue_crawlers", "Glue crawlers: from files to tables", "glue_crawlers"),
     Lab("04_athena_curate", "Athena: query the raw zone, curate with CTAS", "athena_curate"),
+    Lab("05_databrew", "Glue DataBrew: profile the students, join and rename with a recipe job", "databrew"),
     Lab("06_redshift", "Redshift: Spectrum over the lake, a warehouse, COPY and UNLOAD", "redshift"),
 )
 _BY_ID = {lab.id: lab for lab in LABS}
