@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .sandbox import quote
 from .steps import (
@@ -79,13 +80,17 @@ def join(table: pa.Table, p: Params, runner: Runner) -> pa.Table:
         f"{_key_expr('r', k['value'], table.schema.field(k['key']).type, right.schema.field(k['value']).type)}"
         for k in keys)
     taken = set(left_cols)
-    select = [f"l.{quote(c)} AS {quote(c)}" for c in left_cols]
+    select, right_names = [f"l.{quote(c)} AS {quote(c)}" for c in left_cols], []
     for c in right_cols:
         name, n = c, 1
         while name in taken:   # a name both sides keep: the second dataset's copy gets a suffix
             name, n = f"{c}_{n}", n + 1
         taken.add(name)
+        right_names.append(name)
         select.append(f"r.{quote(c)} AS {quote(name)}")
+    fast = _lookup_join(table, right, keys, kind, left_cols, right_cols, right_names)
+    if fast is not None:
+        return fast
     where = ""
     if kind == "LEFT_EXCLUDING_JOIN":
         where = f"WHERE r.{quote(RIGHT_ORDER)} IS NULL"
@@ -98,6 +103,51 @@ def join(table: pa.Table, p: Params, runner: Runner) -> pa.Table:
     out = runner.sql(left_t, f"SELECT {', '.join(select)} FROM t AS l {JOIN_TYPES[kind]} JOIN r ON {on} {where} "
                              f"ORDER BY l.{quote(ORDER)} NULLS LAST, r.{quote(RIGHT_ORDER)} NULLS LAST", r=right_t)
     return out
+
+
+def _comparable(left: pa.ChunkedArray, right: pa.ChunkedArray) -> tuple[pa.ChunkedArray, pa.ChunkedArray] | None:
+    """Both key columns in one type (as the SQL join compares them), or None when unsure."""
+    lt, rt = left.type, right.type
+    if lt == rt:
+        return left, right
+    if is_text(lt) != is_text(rt) and (is_numeric(lt) or is_numeric(rt)):
+        return left.cast(pa.string()), right.cast(pa.string())
+    if pa.types.is_integer(lt) and pa.types.is_integer(rt):
+        return left.cast(pa.int64()), right.cast(pa.int64())
+    if is_numeric(lt) and is_numeric(rt) and not (pa.types.is_decimal(lt) or pa.types.is_decimal(rt)):
+        return left.cast(pa.float64()), right.cast(pa.float64())
+    return None
+
+
+def _lookup_join(table: pa.Table, right: pa.Table, keys: list[dict], kind: str, left_cols: list[str],
+                 right_cols: list[str], right_names: list[str]) -> pa.Table | None:
+    """A join on one key whose values are unique in the second dataset (a lookup table: department,
+    semester...) as an index lookup: the current rows keep their order without a sort. None when
+    the join is not of that kind (the SQL join handles it)."""
+    if len(keys) != 1 or kind not in ("INNER_JOIN", "LEFT_JOIN", "LEFT_EXCLUDING_JOIN"):
+        return None
+    pair = _comparable(table.column(keys[0]["key"]), right.column(keys[0]["value"]))
+    if pair is None:
+        return None
+    left_key, right_key = pair
+    present = right_key.drop_null()
+    if pc.count_distinct(present).as_py() != len(present):
+        return None
+    index = pc.index_in(left_key, value_set=present.combine_chunks())
+    if right_key.null_count:   # positions in the null-free keys -> rows of the second dataset
+        rows = pc.indices_nonzero(right_key.is_valid())
+        index = pc.take(rows, index)
+    matched = index.is_valid()
+    if kind == "INNER_JOIN":
+        left_part, take = table.filter(matched), index.filter(matched)
+    elif kind == "LEFT_JOIN":
+        left_part, take = table, index
+    else:
+        left_part = table.filter(pc.invert(matched))
+        take = pa.nulls(left_part.num_rows, pa.int64())
+    picked = right.select(right_cols).take(take)
+    columns = [left_part.column(c) for c in left_cols] + [picked.column(i) for i in range(len(right_cols))]
+    return pa.Table.from_arrays(columns, names=list(left_cols) + right_names)
 
 
 def union(table: pa.Table, p: Params, runner: Runner) -> pa.Table:

@@ -13,8 +13,11 @@ import json
 import math
 from datetime import UTC, date, datetime
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from . import stats
 from .sandbox import quote
 from .types import is_numeric, is_text, spark_type
 
@@ -54,72 +57,12 @@ def _one(cur, sql: str) -> tuple:
     return cur.execute(sql).fetchone()
 
 
-def _numeric_stats(cur, expr: str, where: str, settings: dict) -> dict:
-    """min ... zScoreOutliersSample of the numbers ``expr`` over rows ``where``."""
-    row = _one(cur, f"""SELECT count({expr}), min({expr}), max({expr}), avg({expr}), sum({expr}),
-        stddev_samp({expr}), var_samp({expr}), quantile_cont({expr}, [0.05, 0.25, 0.5, 0.75, 0.95]),
-        count(*) FILTER ({expr} = 0) FROM t WHERE {where}""")
-    n, lo, hi, mean, total, std, var, pct, zeros = row
-    out = {"min": lo, "max": hi, "mean": mean, "sum": total, "standardDeviation": std, "variance": var,
-           "range": (hi - lo) if n else None, "zerosCount": zeros}
-    if not n:
-        return out
-    p5, p25, p50, p75, p95 = pct
-    out.update({"median": p50, "percentile5": p5, "percentile25": p25, "percentile75": p75, "percentile95": p95,
-                "interquartileRange": p75 - p25})
-    m2, m3, m4, mad = _one(cur, f"""SELECT avg(power(x - {mean!r}, 2)), avg(power(x - {mean!r}, 3)),
-        avg(power(x - {mean!r}, 4)), quantile_cont(abs(x - {p50!r}), 0.5)
-        FROM (SELECT CAST({expr} AS DOUBLE) AS x FROM t WHERE {where} AND {expr} IS NOT NULL)""")
-    out["skewness"] = m3 / m2 ** 1.5 if m2 else None
-    out["kurtosis"] = m4 / m2 ** 2 - 3 if m2 else None
-    out["medianAbsoluteDeviation"] = mad
-    out["mode"] = _one(cur, f"SELECT {expr} FROM t WHERE {where} AND {expr} IS NOT NULL GROUP BY 1 "
-                            f"ORDER BY count(*) DESC, 1 LIMIT 1")[0]
-    k = settings["extremes"]
-    out["minimumValues"] = [r[0] for r in cur.execute(
-        f"SELECT DISTINCT {expr} AS __labkit_v FROM t WHERE {where} AND {expr} IS NOT NULL ORDER BY 1 LIMIT {k}").fetchall()]
-    out["maximumValues"] = [r[0] for r in cur.execute(
-        f"SELECT DISTINCT {expr} AS __labkit_v FROM t WHERE {where} AND {expr} IS NOT NULL ORDER BY 1 DESC LIMIT {k}").fetchall()]
-    out["valueDistribution"] = _histogram(cur, expr, where, lo, hi, settings["bins"])
-    threshold = settings["zScoreThreshold"]
-    if std:
-        z = f"(({expr}) - {mean!r}) / {std!r}"
-        out["zScoreDistribution"] = _z_histogram(cur, z, where, math.ceil(threshold))
-        out["zScoreOutliersCount"] = _one(cur, f"SELECT count(*) FROM t WHERE {where} AND abs({z}) > {threshold!r}")[0]
-        out["zScoreOutliersSample"] = [{"value": _clean(v), "zScore": _clean(s)} for v, s in cur.execute(
-            f"SELECT {expr}, {z} AS __labkit_z FROM t WHERE {where} AND abs({z}) > {threshold!r} "
-            f"ORDER BY abs(__labkit_z) DESC LIMIT {settings['outlierSample']}").fetchall()]
-    else:
-        out.update({"zScoreDistribution": [], "zScoreOutliersCount": 0, "zScoreOutliersSample": []})
-    return out
+def _frequencies(cur, ref: str, missing: str) -> pa.Table:
+    """Each present value of the column with its count (the one pass over the rows)."""
+    return cur.sql(f"SELECT {ref} AS v, count(*) AS c FROM t WHERE NOT {missing} GROUP BY 1").to_arrow_table()
 
 
-def _histogram(cur, expr: str, where: str, lo, hi, bins: int) -> list[dict]:
-    """``bins`` equal-width buckets from min to max; the last bucket is open ([lo, "inf"])."""
-    if lo is None:
-        return []
-    lo, hi = float(lo), float(hi)
-    width = (hi - lo) / bins if hi > lo else 1.0
-    counts = dict(cur.execute(f"""SELECT least(CAST(floor((CAST({expr} AS DOUBLE) - {lo!r}) / {width!r}) AS BIGINT),
-        {bins - 1}) AS __labkit_b, count(*) FROM t WHERE {where} AND {expr} IS NOT NULL GROUP BY 1""").fetchall())
-    out = []
-    for b in range(bins if hi > lo else 1):
-        upper = lo + (b + 1) * width
-        out.append({"bucket": [lo + b * width, "inf" if b == bins - 1 or hi <= lo else upper],
-                    "count": counts.get(b, 0)})
-    return out
-
-
-def _z_histogram(cur, z: str, where: str, edge: int) -> list[dict]:
-    """Unit-wide buckets of z-scores from -edge to edge, with open tails."""
-    counts = dict(cur.execute(f"""SELECT greatest(least(CAST(floor({z}) AS BIGINT), {edge}), {-edge - 1}) AS __labkit_b,
-        count(*) FROM t WHERE {where} AND ({z}) IS NOT NULL GROUP BY 1""").fetchall())
-    out = []
-    for b in range(-edge - 1, edge + 1):
-        low = "-inf" if b == -edge - 1 else b
-        high = "inf" if b == edge else b + 1
-        out.append({"bucket": [low, high], "count": counts.get(b, 0)})
-    return out
+_AS_INT = ("min", "max", "mode", "sum", "range")
 
 
 def _column(cur, table: pa.Table, name: str, settings: dict, rows: int) -> dict:
@@ -128,21 +71,37 @@ def _column(cur, table: pa.Table, name: str, settings: dict, rows: int) -> dict:
     text = is_text(t)
     missing = f"({ref} IS NULL OR {ref} = '')" if text else f"({ref} IS NULL)"
     out = {"name": name, "type": spark_type(t)}
-    freq = f"SELECT {ref} AS v, count(*) AS c FROM t WHERE NOT {missing} GROUP BY 1"
-    distinct, unique, present = _one(cur, f"SELECT count(*), count(*) FILTER (c = 1), coalesce(sum(c), 0) "
-                                          f"FROM ({freq})")
-    entropy = _one(cur, f"SELECT -sum((c / {present}) * log2(c / {present})) FROM ({freq})")[0] if present else 0.0
-    out.update({"distinctValuesCount": distinct, "uniqueValuesCount": unique,
-                "missingValuesCount": rows - present, "entropy": entropy})
-    top = cur.execute(f"{freq} ORDER BY c DESC, v LIMIT {settings['mostCommonValues']}").fetchall()
-    out["mostCommonValues"] = [{"value": _clean(v), "count": c} for v, c in top]
+    freq = _frequencies(cur, ref, missing)
+    counts = freq.column("c").to_numpy().astype(np.int64)
+    present = int(counts.sum())
+    p = counts / present if present else counts
+    out.update({"distinctValuesCount": freq.num_rows, "uniqueValuesCount": int((counts == 1).sum()),
+                "missingValuesCount": rows - present,
+                "entropy": float(-(p * np.log2(p)).sum()) if present else 0.0})
+    top = freq.take(pc.sort_indices(freq, sort_keys=[("c", "descending"), ("v", "ascending")])[
+        :settings["mostCommonValues"]])
+    out["mostCommonValues"] = [{"value": _clean(v), "count": c} for v, c in zip(top.column("v").to_pylist(),
+                                                                               top.column("c").to_pylist())]
     if is_numeric(t):
-        out.update(_numeric_stats(cur, ref, "TRUE", settings))
+        values = freq.column("v").cast(pa.float64()).to_numpy(zero_copy_only=False)
+        numbers = stats.numeric(values, counts, settings)
+        if pa.types.is_integer(t):   # whole numbers stay whole in the JSON
+            for key in _AS_INT:
+                if numbers.get(key) is not None:
+                    numbers[key] = int(numbers[key])
+            for key in ("minimumValues", "maximumValues"):
+                numbers[key] = [int(x) for x in numbers.get(key) or []]
+        out.update(numbers)
     elif text:
-        out.update(_numeric_stats(cur, f"length({ref})", f"NOT {missing}", settings))
-    elif pa.types.is_boolean(t):
-        lo, hi = _one(cur, f"SELECT min({ref}), max({ref}) FROM t")
-        out.update({"min": lo, "max": hi})
+        lengths = pc.utf8_length(freq.column("v")).cast(pa.float64()).to_numpy(zero_copy_only=False)
+        numbers = stats.numeric(lengths, counts, settings)
+        for key in _AS_INT:
+            if numbers.get(key) is not None:
+                numbers[key] = int(numbers[key])
+        out.update(numbers)
+    elif pa.types.is_boolean(t) and freq.num_rows:
+        values = freq.column("v").to_pylist()
+        out.update({"min": min(values), "max": max(values)})
     return {k: ([{kk: _clean(vv) for kk, vv in item.items()} if isinstance(item, dict) else _clean(item)
                  for item in v] if isinstance(v, list) else _clean(v)) for k, v in out.items()}
 

@@ -80,7 +80,8 @@ class JobRun:
         job = self.snapshot.job
         out = {"Attempt": 0, "DatasetName": job.get("DatasetName"), "JobName": self.job_name, "RunId": self.run_id,
                "State": self.state, "StartedOn": self.started_on, "StartedBy": self.started_by,
-               "LogSubscription": job.get("LogSubscription", "ENABLE"), "LogGroupName": self.log_group,
+               "LogSubscription": job.get("LogSubscription", "ENABLE"),
+               "LogGroupName": self.log_group if job.get("LogSubscription", "ENABLE") != "DISABLE" else None,
                "ExecutionTime": round(((self.completed_on or now()) - self.started_on).total_seconds())}
         if self.completed_on:
             out["CompletedOn"] = self.completed_on
@@ -217,7 +218,8 @@ def execute(ctx, run: JobRun, job: Job) -> None:
         if con is not None:
             con.close()
         run.completed_on = now()
-        ctx.logs(run.region).write_quietly(run.log_group, run.run_id, logs)
+        if run.snapshot.job.get("LogSubscription", "ENABLE") != "DISABLE":
+            ctx.logs(run.region).write_quietly(run.log_group, run.run_id, logs)
 
 
 def _store_text(err) -> str:

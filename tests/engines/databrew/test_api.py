@@ -307,3 +307,12 @@ def test_describe_job_keeps_what_moto_drops(brew, databrew):
     assert databrew.list_jobs()["Jobs"][0]["JobSample"] == {"Mode": "FULL_DATASET"}
     databrew.delete_job(Name="p")
     assert databrew.list_jobs()["Jobs"] == []
+
+
+def test_a_job_with_log_subscription_disabled_writes_no_logs(brew, databrew):
+    put_dataset(brew, "people", people())
+    recipe_job(databrew, LogSubscription="DISABLE")
+    run = run_job(databrew, "job")
+    assert run["State"] == "SUCCEEDED" and "LogGroupName" not in run and run["LogSubscription"] == "DISABLE"
+    groups = brew("logs").describe_log_groups(logGroupNamePrefix="/aws-glue-databrew/")["logGroups"]
+    assert groups == []

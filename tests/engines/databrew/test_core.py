@@ -90,3 +90,18 @@ def test_a_catalog_dataset_gets_the_catalogs_types_and_a_missing_table_is_an_err
         read_dataset({"Input": {"DataCatalogInputDefinition": {"DatabaseName": "db", "TableName": "nope"}}},
                      store, catalog, con)
     assert err.value.code == "EntityNotFoundException"
+
+
+def test_a_lookup_join_and_a_join_on_repeated_keys_give_what_pandas_gives(con):
+    left = pa.table({"k": pa.array([2, None, 1, 3, 2], pa.int64()), "v": list("abcde")})
+    unique = pa.table({"k": pa.array([1, 2], pa.int32()), "w": ["one", "two"]})
+    repeated = pa.table({"k": pa.array([2, 2, 1], pa.int64()), "w": ["two", "deux", "one"]})
+    for right in (unique, repeated):
+        for kind, how in (("INNER_JOIN", "inner"), ("LEFT_JOIN", "left")):
+            step = {"Action": {"Operation": "JOIN", "Parameters": {
+                "joinKeys": json.dumps([{"key": "k", "value": "k"}]), "joinType": kind, "leftColumns": '["v", "k"]',
+                "rightColumns": '["w"]', "secondaryDatasetName": "right"}}}
+            got = recipe.run(left, [step], runner(con, {"right": right})).to_pandas()
+            want = left.to_pandas().merge(right.to_pandas().astype({"k": "float64"}), on="k", how=how)[["v", "k", "w"]]
+            assert got["v"].tolist() == want["v"].tolist(), (kind, right)
+            assert got["w"].fillna("-").tolist() == want["w"].fillna("-").tolist(), (kind, right)
