@@ -198,6 +198,9 @@ def reset(yes):
     from . import stack
 
     settings = _settings()
+    if settings.shared_endpoint:
+        raise click.ClickException("this endpoint is your class's: a reset would wipe every learner's work. To start your "
+                                   "own labs over, `labkit teardown --yes` then `labkit up` (your workspace only).")
     if settings.target != "local":
         raise click.ClickException("reset wipes the local endpoint only. On a real account, `labkit teardown --yes` deletes what this workspace created (everything tagged labkit:workspace=<guid>).")
     if not yes and sys.stdin.isatty():
@@ -431,6 +434,10 @@ _register_exam_commands(main)
 from .cli_cloud import register as _register_cloud_commands  # noqa: E402
 
 _register_cloud_commands(main)
+
+from .cli_class import register as _register_class_commands  # noqa: E402
+
+_register_class_commands(main)
 
 if __name__ == "__main__":
     main()

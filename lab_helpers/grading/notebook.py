@@ -42,7 +42,15 @@ class Session:
         if record:
             self.store.record_check(lab_id, result, target=self.settings.target, workspace=self.names.guid,
                                     origin=self.origin)
+            self.submit_to_class()
         return result
+
+    def submit_to_class(self) -> None:
+        """In a class (LABKIT_CLASS_STORE set), every result reaches the instructor's report at once."""
+        if self.settings.class_store is not None:
+            from ..classroom.store import submit_quietly
+
+            submit_quietly(self.settings, self.store, self.names.guid)
 
     def run_lab_checks(self, lab_id: str, record: bool = True) -> list[checks_mod.CheckResult]:
         return [self.run_check(lab_id, c.id, record) for c in labs_mod.get(lab_id).checks]
@@ -96,6 +104,7 @@ class Lab:
     def _record(self, result) -> None:
         if self.session.origin == "learner":
             self.session.store.record_quiz(self.id, result)
+            self.session.submit_to_class()
 
     def catch_up(self, through: bool = False) -> list[str]:
         """Replay the earlier labs that are not done yet (their checks fail); returns the labs replayed."""

@@ -65,6 +65,12 @@ class ProgressStore:
             out[(row["lab"], row["check_id"])] = dict(row)
         return out
 
+    def check_history(self, workspace: str | None = None) -> list[dict]:
+        """Every check attempt in order (class mode counts the failures since the last pass)."""
+        with closing(self._connect()) as con:
+            rows = con.execute("SELECT * FROM checks ORDER BY id").fetchall()
+        return [dict(r) for r in rows if not (workspace and r["workspace"] and r["workspace"] != workspace)]
+
     def latest_quiz(self) -> dict[str, dict]:
         with closing(self._connect()) as con:
             rows = con.execute("SELECT * FROM quiz WHERE origin = 'learner' ORDER BY id").fetchall()

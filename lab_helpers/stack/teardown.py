@@ -484,7 +484,9 @@ def teardown(client: Callable[[str], object], guid: str, manifest: Manifest, reg
     for kind in KINDS:
         if wanted is not None and kind.name not in wanted:
             continue
-        c = clients.setdefault(kind.service, client(kind.service))
+        if kind.service not in clients:
+            clients[kind.service] = client(kind.service)
+        c = clients[kind.service]
         try:
             candidates = list(kind.list(c, ctx))
         except (ClientError, BotoCoreError) as err:

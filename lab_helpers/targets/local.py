@@ -1,7 +1,6 @@
 """The local target: the kit's embedded endpoint, dummy credentials, ~/.aws never read."""
 from __future__ import annotations
 
-from ..config import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 from ..endpoint import daemon
 from .base import _FOREIGN_AWS_VARS, Target, TargetError
 
@@ -21,7 +20,7 @@ class LocalTarget(Target):
         s.aws_config_file.write_text(
             f"[default]\nregion = {s.region}\noutput = json\nendpoint_url = {self.endpoint_url}\n")
         s.aws_credentials_file.write_text(
-            f"[default]\naws_access_key_id = {LOCAL_ACCESS_KEY}\naws_secret_access_key = {LOCAL_SECRET_KEY}\n")
+            f"[default]\naws_access_key_id = {s.access_key}\naws_secret_access_key = {s.secret_key}\n")
         # The SageMaker Python SDK phones home for telemetry unless its config file opts out.
         self._sagemaker_config.write_text(
             "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n")
@@ -37,8 +36,9 @@ class LocalTarget(Target):
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_DEFAULT_REGION": s.region,
             "AWS_REGION": s.region,
-            "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
+            # `test` (the default account) unless a class gave this learner keys of their own account
+            "AWS_ACCESS_KEY_ID": s.access_key,
+            "AWS_SECRET_ACCESS_KEY": s.secret_key,
             "AWS_CONFIG_FILE": str(s.aws_config_file),
             "AWS_SHARED_CREDENTIALS_FILE": str(s.aws_credentials_file),
             "AWS_EC2_METADATA_DISABLED": "true",
@@ -59,6 +59,14 @@ class LocalTarget(Target):
 
     def start(self) -> dict:
         self._write_aws_files()
+        if self.settings.shared_endpoint:
+            # A class learner: the endpoint is the instructor's, started and stopped by them only.
+            st = self.status()
+            if not st["healthy"]:
+                raise TargetError(
+                    f"The class endpoint at {self.endpoint_url} is not answering. Ask your instructor to start it "
+                    "(`labkit class create NAME` again brings the class back after a restart), then re-run this.")
+            return st
         try:
             daemon.start(self.settings)
         except daemon.EndpointError as exc:
@@ -66,6 +74,8 @@ class LocalTarget(Target):
         return self.status()
 
     def stop(self) -> bool:
+        if self.settings.shared_endpoint:
+            return False   # a learner never stops the class's endpoint
         return daemon.stop(self.settings)
 
     def status(self) -> dict:
