@@ -26,6 +26,7 @@ LABS: tuple[Lab, ...] = (
     Lab("04_athena_curate", "Athena: query the raw zone, curate with CTAS", "athena_curate"),
     Lab("05_databrew", "Glue DataBrew: profile the students, join and rename with a recipe job", "databrew"),
     Lab("06_redshift", "Redshift: Spectrum over the lake, a warehouse, COPY and UNLOAD", "redshift"),
+    Lab("07_sagemaker", "SageMaker AI: train, deploy and evaluate an at-risk model", "sagemaker"),
 )
 _BY_ID = {lab.id: lab for lab in LABS}
 

@@ -200,6 +200,7 @@ def train(msg):
 
 def load(msg):
     global _BOOSTER
+    info(f"Starting the model server (local target: one worker process, xgboost {xgb.__version__})")
     directory = msg["model_dir"]
     names = sorted(n for n in os.listdir(directory) if os.path.isfile(os.path.join(directory, n)))
     if not names:
@@ -222,6 +223,7 @@ def load(msg):
         return {"ok": False, "reason": "Unable to load model: " + " ".join(errors)}
     booster.set_param("nthread", 1)
     _BOOSTER = booster
+    info(f"Model loaded successfully for worker : {os.getpid()}")
     return {"ok": True, "features": booster.num_features()}
 
 
