@@ -51,6 +51,11 @@ class LocalTarget(Target):
             "LABKIT_HOME": str(s.home),
             "LABKIT_PORT": str(s.port),
         })
+        if s.shared_endpoint:   # a class learner: kernels and subprocesses stay that learner
+            env.update({"LABKIT_SHARED_ENDPOINT": "1", "LABKIT_ACCESS_KEY_ID": s.access_key,
+                        "LABKIT_SECRET_ACCESS_KEY": s.secret_key, "LABKIT_LEARNER": s.learner})
+            if s.class_store is not None:
+                env["LABKIT_CLASS_STORE"] = str(s.class_store)
         return env
 
     def apply(self, environ=None) -> None:

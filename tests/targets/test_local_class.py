@@ -35,3 +35,10 @@ def test_a_learner_never_starts_or_stops_the_class_endpoint(tmp_path, endpoint):
     assert up.start()["healthy"] is True
     assert up.stop() is False
     assert up.status()["healthy"] is True
+
+
+def test_kernels_of_a_learner_inherit_the_class_settings(tmp_path):
+    env = _learner(tmp_path, 4999).env()
+    assert env["LABKIT_SHARED_ENDPOINT"] == "1" and env["LABKIT_LEARNER"] == "learner-01"
+    assert env["LABKIT_ACCESS_KEY_ID"] == "AKIALEARNER0001"
+    assert "LABKIT_SHARED_ENDPOINT" not in LocalTarget(load(environ={}, home=tmp_path, port=4999)).env()
