@@ -143,6 +143,10 @@ def status(as_json):
         click.echo(json.dumps(data, indent=2, sort_keys=True))
         return
     click.echo(f"target     {data['target']}")
+    if data.get("account"):   # a real account: whose, as whom (the preflight refuses root)
+        click.echo(f"account    {data['account']} as {data['arn']} ({data.get('identity', '?')})")
+    elif data.get("error"):
+        click.echo(f"account    not reachable: {data['error']}")
     if data["endpoint_url"]:
         click.echo(f"endpoint   {data['endpoint_url']}  ({'healthy' if data['healthy'] else 'NOT running'})")
     ws = data["workspace"]

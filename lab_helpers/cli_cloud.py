@@ -36,10 +36,14 @@ def print_teardown(report, echo=click.echo) -> None:
     for kind, n in by_kind.items():
         names = ", ".join(r.name for r in report.owned if r.kind == kind)
         echo(f"  {kind:30s} {n:3d}  {names[:100]}")
-    foreign = Counter(r.kind for r in report.foreign)
+    unreadable = Counter(r.kind for r in report.foreign if r.detail.get("tags_unreadable"))
+    foreign = Counter(r.kind for r in report.foreign if not r.detail.get("tags_unreadable"))
     if foreign:
         echo(f"Not this workspace's (untagged or another workspace's) and never touched: "
              + ", ".join(f"{n} {k}" for k, n in foreign.items()))
+    if unreadable:
+        echo("Tags could not be read, so never touched: " + ", ".join(f"{n} {k}" for k, n in unreadable.items())
+             + " (the local endpoint keeps no tags for some of the kit's own resources; `labkit down` drops them)")
     for kind, why in report.unlisted:
         echo(f"Could not list {kind} ({why.splitlines()[0][:120]}); nothing of that kind was touched.")
     if not report.executed:

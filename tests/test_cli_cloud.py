@@ -89,3 +89,27 @@ def test_costs_lists_every_lab_and_refuses_an_unknown_one(cli_env):
     assert [lab["lab"] for lab in one["labs"]] == ["07_sagemaker"] and one["labs"][0]["total"] > 0
     bad = run(cli_env, "costs", "99_nope", check=False)
     assert bad.returncode == 1 and "06_redshift" in bad.stderr
+
+
+def test_the_aws_target_flow_rehearsed_against_the_local_endpoint(cli_env, tmp_path):
+    """LABKIT_TARGET=aws with AWS_ENDPOINT_URL at a kit endpoint: preflight, up --budget, teardown.
+    (moto answers like AWS for these calls; a real account is what only a real account can prove.)"""
+    run(cli_env, "up", "--no-data")
+    iam = _client(cli_env, "iam")
+    iam.create_user(UserName="ana")
+    key = iam.create_access_key(UserName="ana")["AccessKey"]
+    aws = dict(cli_env, LABKIT_TARGET="aws", LABKIT_HOME=str(tmp_path / "aws-home"),
+               AWS_ENDPOINT_URL=f"http://127.0.0.1:{cli_env['LABKIT_PORT']}",
+               AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+    status = run(aws, "status").stdout
+    assert "account    123456789012 as arn:aws:iam::123456789012:user/ana (user)" in status
+    up = run(aws, "up", "--no-data", "--budget", "5")
+    assert "labkit is up on target 'aws'" in up.stdout and "5.00 USD a month" in up.stdout
+    guid = json.loads(run(aws, "status", "--json").stdout)["workspace"]["guid"]
+    done = json.loads(run(aws, "teardown", "--yes", "--json").stdout)
+    deleted = {(r["kind"], r["name"]) for r in done["deleted"]}
+    assert ("s3 bucket", f"dataedu-raw-{guid}") in deleted and ("budget", f"labkit-{guid}") in deleted
+    assert done["failed"] == []
+    # the local workspace's stack, in the same account, carries another guid: untouched
+    local_guid = json.loads(run(cli_env, "status", "--json").stdout)["workspace"]["guid"]
+    assert f"dataedu-raw-{local_guid}" in {b["Name"] for b in _client(cli_env, "s3").list_buckets()["Buckets"]}
