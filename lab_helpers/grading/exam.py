@@ -10,6 +10,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from . import bank as banks
+from . import markdown as md
 from .bank import EXAMS, Question
 from .quiz import InvalidAnswer, parse_answer
 
@@ -211,6 +212,7 @@ class ExamReport:
                 continue
             given = self.given.get(q.id)
             out.append({"number": number, "id": q.id, "bank": q.bank, "domain": q.domain, "type": q.type,
+                        "prompt": q.prompt,
                         "your_answer": given, "your_answer_text": describe(q, given),
                         "answer": q.answer, "answer_text": describe(q, q.answer),
                         "explanation": q.explanation["overall"].strip(),
@@ -256,6 +258,7 @@ class ExamReport:
             lines += ["", f"Review ({len(missed)} missed):"]
         for m in missed:
             lines += [f"  Q{m['number']} [{m['id']}] domain {m['domain']}",
+                      _hanging("    ", md.to_text(m["prompt"])),
                       _hanging("    Your answer:  ", m["your_answer_text"]),
                       _hanging("    Right answer: ", m["answer_text"]),
                       _hanging("    Why: ", m["explanation"])]
@@ -294,7 +297,8 @@ def save_report(settings, report: ExamReport, mode: str, minutes) -> None:
     for q in report.questions:
         answer = report.given.get(q.id)
         if answer is not None:  # an unanswered exam item is not an answer to chart
-            store.record_quiz(q.bank, QuizResult(q, answer, report.is_correct(q)))
+            # origin "exam": charted by exam domain, never counted as the answer to a lab's quiz cell
+            store.record_quiz(q.bank, QuizResult(q, answer, report.is_correct(q)), origin="exam")
     store.record_exam(report.exam, report.score, report.passed,
                       report.progress_detail() | {"mode": mode, "minutes": minutes})
 
@@ -319,14 +323,24 @@ def report_html(report: "ExamReport") -> str:
     if missed:
         parts.append(f"<h4>Review: {len(missed)} missed</h4>")
     for m in missed:
-        why = "".join(f"<li>{html.escape(k)}) {html.escape(t)}</li>" for k, t in m["choice_explanations"].items())
+        why = "".join(f"<li><b>{html.escape(k)})</b> {md.to_html(t, block=False)}</li>"
+                      for k, t in m["choice_explanations"].items())
         parts.append(
-            f"<details><summary>Q{m['number']} <code>{html.escape(m['id'])}</code> · domain {m['domain']}</summary>"
+            f"<details style='margin:4px 0'><summary><b>Q{m['number']}</b> · domain {m['domain']} · "
+            f"{html.escape(_gist(m['prompt']))}</summary>"
+            f"<div style='margin:6px 0 6px 18px'>{md.to_html(m['prompt'])}"
             f"<p><b>Your answer:</b><br>{_lines(m['your_answer_text'])}</p>"
             f"<p><b>Right answer:</b><br>{_lines(m['answer_text'])}</p>"
-            f"<p>{html.escape(m['explanation'])}</p><ul>{why}</ul></details>")
+            f"{md.to_html(m['explanation'])}<ul>{why}</ul>"
+            f"<small style='color:#666'>{html.escape(m['id'])}</small></div></details>")
     return "".join(parts)
 
 
+def _gist(prompt: str, width: int = 110) -> str:
+    """The question's first words, for the review's one-line summary (the full text opens below)."""
+    text = " ".join(md.to_text(prompt).split())
+    return text if len(text) <= width else text[:width].rsplit(" ", 1)[0] + " …"
+
+
 def _lines(text: str) -> str:
-    return "<br>".join(html.escape(line) for line in text.splitlines())
+    return "<br>".join(md.inline(line) for line in text.splitlines())

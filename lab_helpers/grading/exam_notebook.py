@@ -106,42 +106,78 @@ class PracticeExam:
 
 
 class _ExamForm:
-    """The widgets of one PracticeExam: header with timer, one question at a time, navigation."""
+    """The widgets of one PracticeExam: header with timer, one question at a time, navigation.
+
+    Answers are saved the moment an input changes (the counters and the Go-to list follow at
+    once); *Finish and grade* asks for confirmation, naming unanswered and marked questions;
+    after grading every input is locked.
+    """
 
     def __init__(self, exam: PracticeExam):
         import ipywidgets as w
 
+        from .widgets import QUIZ_CLASS, style_widget
+
         self.exam, self.w = exam, w
         self.number = 1
-        self.read = lambda: None
+        self.inputs = None
         self.header = w.HTML()
-        self.question = w.VBox()
+        self.question = w.VBox(layout=w.Layout(width="100%"))
         self.flag = w.ToggleButton(description="Mark for review", icon="flag")
         self.prev = w.Button(description="◀ Previous")
         self.next = w.Button(description="Next ▶")
         self.jump = w.Dropdown(description="Go to", layout=w.Layout(width="220px"))
+        self.jump.add_class("labkit-goto")
         self.finish = w.Button(description="Finish and grade", button_style="danger")
+        self.confirm_text = w.HTML()
+        self.confirm_yes = w.Button(description="Grade now", button_style="danger")
+        self.confirm_no = w.Button(description="Keep working")
+        self.confirm = w.VBox([self.confirm_text, w.HBox([self.confirm_yes, self.confirm_no])],
+                              layout=w.Layout(display="none", border="1px solid #b3261e", padding="6px 10px"))
+        self.confirm.add_class("labkit-confirm")
         self.message = w.HTML()
         self.result = w.Output()
         self.prev.on_click(lambda _: self.go(self.number - 1))
         self.next.on_click(lambda _: self.go(self.number + 1))
-        self.jump.observe(lambda change: self.go(change["new"]) if change["new"] else None, names="value")
+        self.jump.observe(self.on_jump, names="value")
         self.flag.observe(self.on_flag, names="value")
-        self.finish.on_click(lambda _: self.done(timed_out=False))
-        self.root = w.VBox([self.header, self.question,
+        self.finish.on_click(lambda _: self.ask_to_finish())
+        self.confirm_yes.on_click(lambda _: self.done(timed_out=False))
+        self.confirm_no.on_click(lambda _: self.hide_confirm())
+        self.root = w.VBox([style_widget(), self.header, self.question,
                             w.HBox([self.prev, self.next, self.flag, self.jump, self.finish]),
-                            self.message, self.result])
+                            self.confirm, self.message, self.result], layout=w.Layout(width="100%"))
+        self.root.add_class(QUIZ_CLASS)
         self.show()
         threading.Thread(target=self.tick, daemon=True).start()
 
+    # --- answers -----------------------------------------------------------------------------
+
     def save_current(self) -> None:
+        """Store what the inputs of the shown question hold; an incomplete answer counts as unanswered."""
+        if self.inputs is None or self.exam.report is not None:
+            return
+        q = self.exam.questions[self.number - 1]
         try:
-            self.exam.answer(self.number, self.read())
+            self.exam.answer(self.number, self.inputs.read())
             self.message.value = ""
         except InvalidAnswer as exc:
-            self.message.value = f"<span style='color:#b3261e'>Q{self.number} not saved: {html.escape(str(exc))}</span>"
+            self.exam.answer(self.number, None)
+            self.message.value = (f"<span style='color:#8a5a00'>Q{self.number} is not answered yet: "
+                                  f"{html.escape(_incomplete(q, exc))}</span>")
         except RuntimeError:
             pass
+
+    def on_input(self) -> None:
+        self.save_current()
+        self.refresh_jump()
+        self.render_header()
+
+    # --- navigation ----------------------------------------------------------------------------
+
+    def on_jump(self, change) -> None:
+        if change["new"]:
+            self.go(change["new"])
 
     def go(self, number: int) -> None:
         if self.exam.report is not None or not 1 <= number <= len(self.exam.questions) or number == self.number:
@@ -153,16 +189,27 @@ class _ExamForm:
     def on_flag(self, change) -> None:
         self.exam.mark(self.number, change["new"])
         self.refresh_jump()
+        self.render_header()
 
     def refresh_jump(self) -> None:
+        """Relabel the Go-to list (✓ answered, ⚑ marked) and select the question shown.
+
+        Assigning options makes ipywidgets reset the index to 0; when the change came from the
+        dropdown itself, the property lock then suppresses the index that follows, and the browser
+        would be left on Q1. hold_sync sends one final state instead, and nothing when unchanged.
+        """
         options = []
         for n, q in enumerate(self.exam.questions, 1):
             state = ("✓" if q.id in self.exam.given else "·") + (" ⚑" if n in self.exam.marked else "")
             options.append((f"Q{n} {state}", n))
-        self.jump.unobserve_all("value")
-        self.jump.options = options
-        self.jump.value = self.number
-        self.jump.observe(lambda change: self.go(change["new"]) if change["new"] else None, names="value")
+        self.jump.unobserve(self.on_jump, names="value")
+        try:
+            with self.jump.hold_sync():
+                if list(self.jump.options) != options:
+                    self.jump.options = options
+                self.jump.value = self.number
+        finally:
+            self.jump.observe(self.on_jump, names="value")
 
     def render_header(self) -> None:
         left = int(self.exam.seconds_left)
@@ -175,13 +222,17 @@ class _ExamForm:
             f"<br><small style='color:#666'>domain {q.domain}: {html.escape(name)} · {q.type}</small>")
 
     def show(self) -> None:
-        from .widgets import answer_inputs
+        from . import markdown as md
+        from .widgets import AnswerInputs
 
         q = self.exam.questions[self.number - 1]
-        body, self.read = answer_inputs(q, self.exam.given.get(q.id))
-        prompt = self.w.HTML(f"<div style='margin:6px 0;white-space:pre-wrap'>{html.escape(q.prompt)}</div>")
-        self.question.children = [prompt, *body]
-        self.flag.unobserve_all("value")
+        self.inputs = AnswerInputs(q, self.exam.given.get(q.id))
+        if self.exam.report is not None:
+            self.inputs.disable()
+        self.inputs.on_change(self.on_input)
+        prompt = self.w.HTML(f"<div style='margin:6px 0'>{md.to_html(q.prompt)}</div>")
+        self.question.children = [prompt, *self.inputs.children]
+        self.flag.unobserve(self.on_flag, names="value")
         self.flag.value = self.number in self.exam.marked
         self.flag.observe(self.on_flag, names="value")
         self.refresh_jump()
@@ -197,20 +248,65 @@ class _ExamForm:
                 return
             self.render_header()
 
+    # --- finishing -------------------------------------------------------------------------------
+
+    def open_questions(self) -> list[int]:
+        return [n for n, q in enumerate(self.exam.questions, 1) if q.id not in self.exam.given]
+
+    def ask_to_finish(self) -> None:
+        """The confirmation before grading: what is unanswered or marked, and that grading ends the exam."""
+        if self.exam.report is not None:
+            return
+        self.save_current()
+        open_, marked = self.open_questions(), sorted(self.exam.marked)
+        lines = []
+        if open_:
+            lines.append(f"<b>{len(open_)} of {len(self.exam.questions)} question(s) are unanswered</b> "
+                         f"({_numbers(open_)}); they count as wrong.")
+        if marked:
+            lines.append(f"{len(marked)} question(s) are marked for review ({_numbers(marked)}).")
+        if not lines:
+            lines.append(f"All {len(self.exam.questions)} questions are answered.")
+        lines.append("Grading ends the exam: answers cannot be changed afterwards. Grade now?")
+        self.confirm_text.value = "<br>".join(lines)
+        self.confirm.layout.display = "flex"
+
+    def hide_confirm(self) -> None:
+        self.confirm.layout.display = "none"
+
     def done(self, timed_out: bool) -> None:
         if self.exam.report is not None:
             return
         self.save_current()
-        open_ = [n for n, q in enumerate(self.exam.questions, 1) if q.id not in self.exam.given]
+        self.hide_confirm()
+        open_ = self.open_questions()
         report = self.exam.submit(timed_out=timed_out)
         for button in (self.prev, self.next, self.flag, self.jump, self.finish):
             button.disabled = True
+        if self.inputs is not None:
+            self.inputs.disable()
+        self.render_header()
         self.message.value = (f"<i>{len(open_)} question(s) were unanswered.</i>" if open_ else "")
         self.result.clear_output()
         with self.result:
             from IPython.display import HTML, display
 
             display(HTML(report_html(report)))
+
+
+def _numbers(numbers: list[int], most: int = 12) -> str:
+    shown = ", ".join(f"Q{n}" for n in numbers[:most])
+    return shown + (f" and {len(numbers) - most} more" if len(numbers) > most else "")
+
+
+def _incomplete(q: Question, exc: InvalidAnswer) -> str:
+    if q.type == "multiple":
+        return f"choose {len(q.answer)}"
+    if q.type == "ordering":
+        return "put every step in order"
+    if q.type == "matching":
+        return "match every item"
+    return str(exc)
 
 
 def start_exam(exam: str = "dea-c01", questions: int = EXAM_QUESTIONS, minutes: int = 130,

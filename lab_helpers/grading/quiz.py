@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from . import markdown as md
 from .bank import Question
 
 
@@ -124,6 +125,17 @@ class QuizResult:
             lines.append(f"    {key}) {str(why).strip()}")
         return "\n".join(lines)
 
+    def _correct_html(self) -> str:
+        q = self.question
+        opt = lambda k: f"<b>{html.escape(k)})</b> {md.to_html(q.choices[k], block=False)}"  # noqa: E731
+        if q.type == "single":
+            return opt(q.answer)
+        if q.type == "multiple":
+            return "<br>".join(opt(k) for k in q.answer)
+        if q.type == "ordering":
+            return "<br>".join(f"{n}. {opt(k)}" for n, k in enumerate(q.answer, 1))
+        return "<br>".join(f"{md.to_html(q.pairs[p], block=False)} → {opt(c)}" for p, c in q.answer.items())
+
     def _repr_html_(self) -> str:
         q = self.question
         color = "#1b7f3b" if self.correct else "#b3261e"
@@ -131,12 +143,13 @@ class QuizResult:
         parts = [f'<div style="border-left:4px solid {color};padding:4px 10px">',
                  f'<b style="color:{color}">{head}</b> <code>{html.escape(q.id)}</code>']
         if not self.correct:
-            parts.append(f"<div><b>Best answer:</b> {html.escape(self._correct_text())}</div>")
-        parts.append(f"<div>{html.escape(q.explanation['overall'].strip())}</div>")
+            parts.append(f"<div style='margin:4px 0'><b>Best answer:</b><br>{self._correct_html()}</div>")
+        parts.append(md.to_html(q.explanation["overall"]))
         per = q.explanation.get("choices") or {}
         if per:
-            parts.append("<ul>" + "".join(
-                f"<li><b>{html.escape(k)})</b> {html.escape(str(v).strip())}</li>" for k, v in per.items()) + "</ul>")
+            parts.append("<ul style='margin:2px 0;padding-left:22px'>" + "".join(
+                f"<li><b>{html.escape(k)})</b> {md.to_html(str(v), block=False)}</li>" for k, v in per.items())
+                + "</ul>")
         parts.append("</div>")
         return "".join(parts)
 
@@ -148,7 +161,7 @@ def grade(q: Question, answer) -> QuizResult:
 
 def render_text(q: Question) -> str:
     """The question as a learner sees it before answering: no key, no explanation."""
-    lines = [f"[{q.id}] ({q.exam} · domain {q.domain}: {q.domain_name})", q.prompt, ""]
+    lines = [f"[{q.id}] ({q.exam} · domain {q.domain}: {q.domain_name})", md.to_text(q.prompt), ""]
     if q.type == "matching":
         lines.append("Match each item:")
         lines += [f"  {k}. {v}" for k, v in q.pairs.items()]
