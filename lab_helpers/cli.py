@@ -328,18 +328,14 @@ def progress(as_json, html_file):
       labkit progress --html progress.html
     """
     from .grading import bank, labs
-    from .grading.progress import ProgressStore, html_report, summary
+    from .grading.progress import ProgressStore, html_report, notebook_questions, render_text, summary
     from .stack import workspace
 
     settings = _settings()
     store = ProgressStore(settings.progress_db)
     names = workspace(settings, create=False)
-    all_q = bank.load_all()
-    sizes = {}
-    for q in all_q.values():
-        sizes[q.bank] = sizes.get(q.bank, 0) + 1
-    data = summary(store, [l.id for l in labs.LABS], {l.id: [c.id for c in l.checks] for l in labs.LABS}, sizes,
-                   workspace=names.guid if names else None)
+    data = summary(store, [l.id for l in labs.LABS], {l.id: [c.id for c in l.checks] for l in labs.LABS},
+                   notebook_questions(), workspace=names.guid if names else None)
     if html_file:
         from pathlib import Path
 
@@ -349,10 +345,7 @@ def progress(as_json, html_file):
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(f"{'lab':22s} {'checks':>8s} {'quiz':>10s}")
-    for row in data["labs"]:
-        click.echo(f"{row['lab']:22s} {row['checks_passed']:>3d}/{row['checks_total']:<4d} "
-                   f"{row['quiz_correct']:>4d}/{row['quiz_total']:<5d}")
+    click.echo(render_text(data))
 
 
 @main.command()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -28,6 +29,16 @@ class CheckResult:
     found: list[str] = field(default_factory=list)
     hint: str = ""
     lab: str = ""
+    parts_done: int = 0
+    parts_total: int = 0
+
+    @property
+    def score_text(self) -> str:
+        """`10/10 points`, or for partial credit `4/10 points · 2 of 5 parts`."""
+        text = f"{self.points:g}/{self.max_points:g} points"
+        if not self.passed and self.parts_total > 1:
+            text += f" · {self.parts_done} of {self.parts_total} parts"
+        return text
 
     @property
     def message(self) -> str:
@@ -41,7 +52,7 @@ class CheckResult:
 
     def __str__(self) -> str:
         mark = "✔" if self.passed else "✘"
-        lines = [f"{mark} {self.check_id}: {self.message}  [{self.points:g}/{self.max_points:g} points]"]
+        lines = [f"{mark} {self.check_id}: {self.message}  [{self.score_text}]"]
         lines += [f"    · {f}" for f in self.found]
         return "\n".join(lines)
 
@@ -54,7 +65,7 @@ class CheckResult:
         items = "".join(f"<li>{html.escape(f)}</li>" for f in self.found)
         return (f'<div style="border-left:4px solid {color};padding:4px 10px">'
                 f'<b style="color:{color}">{mark} {html.escape(self.check_id)}</b> '
-                f'{html.escape(self.message)} <span style="color:#666">[{self.points:g}/{self.max_points:g} points]</span>'
+                f'{html.escape(self.message)} <span style="color:#666">[{html.escape(self.score_text)}]</span>'
                 f'<ul style="margin:2px 0">{items}</ul></div>')
 
 
@@ -96,12 +107,37 @@ def run(check: Check, ctx: CheckContext, lab: str = "") -> CheckResult:
                       "Do this step first, then re-run the check.")]
     except BotoCoreError as err:
         parts = [Part(False, f"boto3 could not complete the check: {err}", "Check the target with `labkit status`.")]
-    total = sum(p.weight for p in parts) or 1.0
-    earned = sum(p.weight for p in parts if p.ok)
     passed = all(p.ok for p in parts) and bool(parts)
     hint = next((p.hint for p in parts if not p.ok and p.hint), "")
-    return CheckResult(check.id, check.title, passed, round(check.points * earned / total, 2), check.points,
-                       [("✔ " if p.ok else "✘ ") + p.found for p in parts], hint, lab)
+    return CheckResult(check.id, check.title, passed, whole_points(check.points, parts, passed), check.points,
+                       [("✔ " if p.ok else "✘ ") + p.found for p in parts], hint, lab,
+                       sum(p.ok for p in parts), len(parts))
+
+
+def whole_points(max_points: float, parts: list[Part], passed: bool) -> int:
+    """Partial credit in whole points (a learner reads `4/10`, never `1.67/10`): the weighted share
+    rounded half up, never full marks for a step that is not done, at least 1 for any part done."""
+    total = sum(p.weight for p in parts) or 1.0
+    earned = sum(p.weight for p in parts if p.ok)
+    if passed:
+        return int(max_points) if float(max_points).is_integer() else max_points
+    points = math.floor(max_points * earned / total + 0.5)
+    if earned > 0:
+        points = max(points, 1)
+    return int(min(points, max(max_points - 1, 0)))
+
+
+def key_label(ctx: CheckContext, key_id: str) -> str:
+    """A KMS key as a learner knows it: its alias (alias/dataedu-key), with the key id after it."""
+    if not key_id:
+        return "no key"
+    short = key_id.split("/")[-1]
+    try:
+        aliases = ctx.client("kms").list_aliases(KeyId=short).get("Aliases", [])
+    except (ClientError, BotoCoreError):
+        aliases = []
+    names = [a["AliasName"] for a in aliases if not a["AliasName"].startswith("alias/aws/")]
+    return f"{names[0]} (key {short})" if names else f"key {short} (no alias)"
 
 
 def object_encryption_parts(ctx: CheckContext, bucket: str, key: str, what: str, hint: str) -> list[Part]:
@@ -116,5 +152,5 @@ def object_encryption_parts(ctx: CheckContext, bucket: str, key: str, what: str,
     used = head.get("SSEKMSKeyId", "")
     return [Part(True, f"{what} exists ({head['ContentLength']} bytes)"),
             Part(sse == "aws:kms" and used in (key_arn, key_arn.split("/")[-1]),
-                 f"encryption: {sse or 'none'} with {used.split('/')[-1] if used else 'no key'}",
+                 f"encryption: {sse or 'none'}" + (f" with {key_label(ctx, used)}" if sse == "aws:kms" else ""),
                  "Write it without SSE headers so the bucket default (SSE-KMS with dataedu-key) applies.")]
