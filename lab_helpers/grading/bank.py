@@ -21,7 +21,7 @@ EXAMS = {
 }
 TOPICS = (
     "s3-storage-classes s3-lifecycle glacier fsx-lustre efs ebs lake-formation glue-data-catalog glue-crawlers "
-    "glue-classifiers glue-etl glue-job-bookmarks glue-findmatches databrew dms kinesis-data-streams data-firehose "
+    "glue-classifiers glue-etl glue-job-bookmarks glue-findmatches entity-resolution databrew dms kinesis-data-streams data-firehose "
     "managed-flink kinesis-video-streams api-gateway data-exchange appflow open-data emr-spark athena redshift "
     "redshift-spectrum rds-aurora dynamodb opensearch elasticache quicksight data-pipeline aws-batch step-functions "
     "sagemaker rekognition comprehend ec2-ml kms-sse iam-bucket-policies vpc-endpoints lambda data-lake-zones "
