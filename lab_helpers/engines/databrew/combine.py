@@ -138,8 +138,9 @@ def _lookup_join(table: pa.Table, right: pa.Table, keys: list[dict], kind: str, 
         rows = pc.indices_nonzero(right_key.is_valid())
         index = pc.take(rows, index)
     matched = index.is_valid()
+    every = pc.all(matched).as_py() is not False   # a lookup table usually matches every row
     if kind == "INNER_JOIN":
-        left_part, take = table.filter(matched), index.filter(matched)
+        left_part, take = (table, index) if every else (table.filter(matched), index.filter(matched))
     elif kind == "LEFT_JOIN":
         left_part, take = table, index
     else:

@@ -115,22 +115,24 @@ def _groups(table: pa.Table, partition_columns: list[str], con) -> list[tuple[tu
     from .steps import ORDER, with_order
 
     keys = ", ".join(quote(c) for c in partition_columns)
-    same = " AND ".join(f"t.{quote(c)} IS NOT DISTINCT FROM g.{quote(c)}" for c in partition_columns)
+    light = with_order(table.select(partition_columns))   # sort only the keys, then take the rows once
     cur = con.cursor()
     try:
-        cur.register("t", with_order(table))
-        ordered = cur.sql(f"""WITH g AS (SELECT {keys}, min({quote(ORDER)}) AS __labkit_first FROM t GROUP BY ALL)
-            SELECT t.*, g.__labkit_first FROM t JOIN g ON {same}
-            ORDER BY g.__labkit_first, t.{quote(ORDER)}""").to_arrow_table()
+        cur.register("t", light)
+        order = cur.sql(f"""SELECT {quote(ORDER)}, min({quote(ORDER)}) OVER (PARTITION BY {keys}) AS __labkit_first
+            FROM t ORDER BY __labkit_first, {quote(ORDER)}""").to_arrow_table()
     finally:
         cur.close()
-    first = ordered.column("__labkit_first").to_numpy()
+    first = order.column("__labkit_first").to_numpy()
     starts = np.flatnonzero(np.r_[True, first[1:] != first[:-1]]) if len(first) else np.array([], dtype=int)
     ends = np.r_[starts[1:], len(first)]
-    data = ordered.select([c for c in table.column_names if c not in partition_columns])
+    rows = order.column(ORDER)
+    keys_sorted = table.select(partition_columns).take(rows)
+    # one contiguous buffer per column first: a take across hundreds of chunks is ten times slower
+    data = table.select([c for c in table.column_names if c not in partition_columns]).combine_chunks().take(rows)
     out = []
     for lo, hi in zip(starts.tolist(), ends.tolist()):
-        values = tuple(ordered.column(c)[lo].as_py() for c in partition_columns)
+        values = tuple(keys_sorted.column(c)[lo].as_py() for c in partition_columns)
         out.append((values, data.slice(lo, hi - lo)))
     return out
 

@@ -238,25 +238,32 @@ def read_catalog(store: ObjectStore, catalog, database: str, name: str, con) -> 
 
 def _typed(table: pa.Table, wanted: list[tuple[str, str]], con) -> pa.Table:
     """Select the catalog's columns in order and give them the catalog's types (TRY_CAST, as Hive
-    reads a value that does not parse as NULL)."""
+    reads a value that does not parse as NULL). Columns whose type already matches are kept as they
+    are (no copy); only the others go through DuckDB."""
     from .sandbox import quote
 
     present = set(table.column_names)
-    exprs = []
+    casts = {name: hive for name, hive in wanted if name in present and arrow_from_hive(hive) is not None
+             and table.schema.field(name).type != arrow_from_hive(hive)}
+    converted = {}
+    if casts:
+        cur = con.cursor()
+        try:
+            cur.register("__catalog_rows", table.select(list(casts)))
+            exprs = [f"TRY_CAST({quote(n)} AS {_duck(h)}) AS {quote(n)}" for n, h in casts.items()]
+            result = cur.sql(f"SELECT {', '.join(exprs)} FROM __catalog_rows").to_arrow_table().combine_chunks()
+            converted = {n: result.column(n) for n in casts}
+        finally:
+            cur.close()
+    columns = []
     for name, hive in wanted:
-        target = arrow_from_hive(hive)
-        if name not in present:
-            exprs.append(f"CAST(NULL AS VARCHAR) AS {quote(name)}")
-        elif target is None or table.schema.field(name).type == target:
-            exprs.append(quote(name))
+        if name in converted:
+            columns.append(converted[name])
+        elif name in present:
+            columns.append(table.column(name))
         else:
-            exprs.append(f"TRY_CAST({quote(name)} AS {_duck(hive)}) AS {quote(name)}")
-    cur = con.cursor()
-    try:
-        cur.register("__catalog_rows", table)
-        return cur.sql(f"SELECT {', '.join(exprs)} FROM __catalog_rows").to_arrow_table()
-    finally:
-        cur.close()
+            columns.append(pa.nulls(table.num_rows, arrow_from_hive(hive) or pa.string()))
+    return pa.Table.from_arrays(columns, names=[n for n, _ in wanted])
 
 
 def _duck(hive: str) -> str:
