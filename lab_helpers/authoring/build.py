@@ -21,6 +21,8 @@ LABS = REPO_ROOT / "labs"
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 _HINT = re.compile(r"^\s*#\s*HINT:\s*(.*)$")
 _LINE_SOLUTION = re.compile(r"^(\s*)(.*?)\s*#\s*SOLUTION(?::\s*(.*))?$")
+_TEST_MARKER = re.compile(r"^\s*#\s*NBVAL_[A-Z_]+\s*$")
+_MARKER_REASON = re.compile(r"^\s*#\s*\(.*\)\s*$")
 _QUIZ_ANSWER = re.compile(r"""(\.quiz\(\s*(['"])[^'"]+\2)\s*,\s*answer\s*=\s*.+?\)\s*$""", re.M)
 
 
@@ -75,6 +77,25 @@ def strip_quiz_answers(nb):
     return nb
 
 
+def strip_test_markers(nb):
+    """Drop nbval's `# NBVAL_…` lines, and the `# (why)` comment that follows one: they are for CI."""
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "NBVAL_" not in cell.source:
+            continue
+        out, after_marker = [], False
+        for line in cell.source.split("\n"):
+            if _TEST_MARKER.match(line):
+                after_marker = True
+                continue
+            if after_marker and _MARKER_REASON.match(line):
+                after_marker = False
+                continue
+            after_marker = False
+            out.append(line)
+        cell.source = "\n".join(out)
+    return nb
+
+
 def clear_outputs(nb):
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -95,7 +116,7 @@ def normalize_metadata(nb):
 
 
 # The pipeline. strip_solutions runs before clear_outputs (see module docstring).
-PIPELINE = (strip_solutions, strip_quiz_answers, clear_outputs, normalize_metadata)
+PIPELINE = (strip_solutions, strip_quiz_answers, strip_test_markers, clear_outputs, normalize_metadata)
 
 
 def transform(nb):

@@ -42,6 +42,22 @@ def test_quiz_answers_are_removed_but_the_quiz_call_stays(nb):
     assert out.cells[7].source == 'lab.quiz("l00-order-01")'
 
 
+def test_nbval_markers_and_their_reasons_are_not_shown_to_learners():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("# NBVAL_IGNORE_OUTPUT\n# (timings differ)\nprint(1)"),
+        nbformat.v4.new_code_cell("x = 1\n# NBVAL_SKIP\n# keep this comment\ny = 2"),
+        nbformat.v4.new_code_cell("# a comment (not a marker)\nz = 3")])
+    out = b.strip_test_markers(nb)
+    assert [c.source for c in out.cells] == ["print(1)", "x = 1\n# keep this comment\ny = 2",
+                                             "# a comment (not a marker)\nz = 3"]
+
+
+def test_no_learner_notebook_shows_a_test_marker():
+    for path in sorted(b.LABS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        assert not any("NBVAL_" in c.source for c in nb.cells), f"{path.name} shows an nbval marker"
+
+
 def test_outputs_and_counts_cleared(nb):
     out = b.clear_outputs(nb)
     assert all(c.outputs == [] and c.execution_count is None for c in out.cells if c.cell_type == "code")
