@@ -33,6 +33,8 @@ class Binder:
         return tree
 
     def resolve(self, tree: exp.Expression, skip: set[int], depth: int) -> None:
+        if not any(id(t) not in skip for t in tree.find_all(exp.Table)):
+            return
         ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
         needed = referenced_columns(tree)
         externals = self.session.external_schemas()

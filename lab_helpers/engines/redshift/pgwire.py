@@ -173,6 +173,9 @@ class WireServer:
     def _bind(self, port: int) -> int:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Linux hands TCP_NODELAY down to accepted sockets: pg-mimic writes a reply as several small
+        # messages, and with Nagle on each round trip waited for the client's delayed ACK (~40 ms).
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             self._sock.bind((LOOPBACK, port))
         except OSError:

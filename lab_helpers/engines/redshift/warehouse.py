@@ -101,6 +101,23 @@ class Warehouse:
             self.con.execute(stmt)
         self._lock = threading.Lock()
         self.sessions: set[Session] = set()
+        self._meta: dict[str, object] = {}      # committed external schemas and views, read once per change
+
+    def meta(self, name: str, session: "Session", load):
+        """A cached read of the hidden catalog; a session inside a transaction reads its own view of it."""
+        if session.in_transaction:
+            return load(session.con)
+        with self._lock:
+            if name in self._meta:
+                return self._meta[name]
+        value = load(session.con)
+        with self._lock:
+            self._meta[name] = value
+        return value
+
+    def meta_changed(self) -> None:
+        with self._lock:
+            self._meta.clear()
 
     def default_role(self) -> str:
         return self._default_role() or ""
@@ -167,11 +184,13 @@ class Session:
 
     # -- catalog helpers used by the statement modules --------------------------------------------
     def external_schemas(self) -> dict[str, dict]:
-        return spectrum.external_schemas(self.con)
+        return self.warehouse.meta("external_schemas", self, spectrum.external_schemas)
 
     def views(self) -> dict[tuple[str, str], dict]:
-        rows = self.con.execute(f"SELECT schema_name, view_name, definition, kind FROM {META}.views").fetchall()
-        return {(r[0], r[1]): {"definition": r[2], "kind": r[3]} for r in rows}
+        def load(con):
+            rows = con.execute(f"SELECT schema_name, view_name, definition, kind FROM {META}.views").fetchall()
+            return {(r[0], r[1]): {"definition": r[2], "kind": r[3]} for r in rows}
+        return self.warehouse.meta("views", self, load)
 
     def schema_exists(self, name: str) -> bool:
         if name in self.external_schemas():
@@ -212,7 +231,9 @@ class Session:
             tree = binder.prepare(tree)
             inner = binder.select_sql(tree)
             params = [None] * nparams if nparams and tree.find(exp.Placeholder, exp.Parameter) else None
-            return self.query(f"SELECT * FROM ({inner}) AS __describe LIMIT 0", params)
+            # A relation is bound, not run: its columns and types cost no scan.
+            rel = self.con.sql(inner, params=params) if params else self.con.sql(inner)
+            return Result(list(rel.columns), [pg_type(str(t)) for t in rel.types], None, 0, "DESCRIBE")
         except (duckdb.InterruptException, StatementCancelled):
             raise StatementCancelled() from None
         except duckdb.Error as e:
@@ -229,6 +250,8 @@ class Session:
                                 "25P02")
         self.scanned_bytes = 0
         query_id = next(_query_ids)
+        changes_catalog = first_words(text, 1)[:1] in (["CREATE"], ["DROP"], ["ALTER"], ["ROLLBACK"], ["ABORT"],
+                                                       ["COMMIT"], ["END"], ["REFRESH"])
         try:
             result = self._dispatch(text, params or {}, query_id)
         except (duckdb.InterruptException, StatementCancelled):
@@ -240,6 +263,9 @@ class Session:
         except duckdb.Error as e:
             self._after_failure()
             raise translate(e, text) from None
+        finally:
+            if changes_catalog:
+                self.warehouse.meta_changed()
         result.query_id = query_id
         return result
 
