@@ -7,29 +7,46 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.labkit-installed
 JUPYTER_PORT ?= 8888
-JUPYTER_FLAGS := --no-browser --ip 127.0.0.1 --port $(JUPYTER_PORT) --ServerApp.port_retries=0
+WORK ?= my-labs
+# No language-server autodetection: it only prints "Skipped non-installed server(s): ..." at a newcomer.
+JUPYTER_FLAGS := --no-browser --ip 127.0.0.1 --port $(JUPYTER_PORT) --ServerApp.port_retries=0 \
+	--LanguageServerManager.autodetect=False
 ifeq ($(shell id -u),0)
 JUPYTER_FLAGS += --allow-root
 endif
 
-.PHONY: lab test install build clean-venv
+.PHONY: lab test install build clean-venv chromium
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "labkit needs Python 3.11 or newer on PATH (python3.11, python3.12, ...)."; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# setuptools' "Editable installation ... folders with the same name" box is noise for a learner.
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
 install: $(STAMP)
 
+# JupyterLab opens your private copies (my-labs/, out of git): labs/ stays as git has it.
 lab: install
 	$(BIN)/labkit up
-	@echo "Opening JupyterLab on labs/ (Ctrl+C stops JupyterLab; 'labkit down' stops the endpoint)."
-	$(BIN)/jupyter lab $(JUPYTER_FLAGS) --notebook-dir=labs
+	$(BIN)/labkit my-labs --dir $(WORK)
+	@echo "Opening JupyterLab on $(WORK)/, your own copies of labs/ (Ctrl+C stops JupyterLab; 'labkit down' stops the endpoint)."
+	$(BIN)/jupyter lab $(JUPYTER_FLAGS) --notebook-dir=$(WORK)
 
-test: install
+test: install chromium
 	bash .ci/test-all.sh
+
+# The browser tests drive Debian's chromium through pip playwright. Never `playwright install`: it
+# downloads a browser build. As root (CI) it is installed with apt; otherwise the tests fail and say how.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests (apt-get) ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's chromium: sudo apt-get install -y chromium (they fail without it)."; \
+	  fi; }
 
 build: install
 	$(BIN)/labkit build

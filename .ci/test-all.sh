@@ -9,7 +9,9 @@ cleanup() { $BIN/labkit down >/dev/null 2>&1 || true; rm -rf "$LABKIT_HOME"; }
 trap cleanup EXIT
 
 echo "== unit and engine tests"
-$BIN/python -m pytest tests -q
+$BIN/python -m pytest tests -q --ignore=tests/e2e
+echo "== browser tests: JupyterLab in headless Chromium (screenshots in build/e2e/)"
+$BIN/python -m pytest tests/e2e -q
 if [ -d solutions ] && ls solutions/*.ipynb >/dev/null 2>&1; then
   echo "== labs/ is built from solutions/"
   $BIN/labkit build --check

@@ -424,6 +424,10 @@ def execute_cmd(lab_ids):
         raise click.ClickException(str(exc)) from None
 
 
+from .cli_work import register as _register_work_commands  # noqa: E402
+
+_register_work_commands(main)
+
 from .exam_cli import register as _register_exam_commands  # noqa: E402
 
 _register_exam_commands(main)

@@ -1,7 +1,9 @@
-"""Draw the notebooks' pictures (SVG) and embed them as cell attachments of the solution notebooks.
+"""Draw the notebooks' pictures and embed them as PNG cell attachments of the solution notebooks.
 
 A picture instead of ASCII art: a 118-column box drawing wraps into noise in a laptop's window.
-Run it after changing a drawing, then `labkit build`:
+Each picture is drawn as SVG and rasterised at twice its size by Debian's chromium through
+playwright (the dev extras; JupyterLab renders PNG attachments, not SVG ones). Run it after
+changing a drawing, then `labkit build`:
 
     .venv/bin/python solutions/pictures/draw.py
 """
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import shutil
 from pathlib import Path
 
 SOLUTIONS = Path(__file__).resolve().parent.parent
@@ -91,21 +95,34 @@ def lambda_load() -> str:
     return c.svg()
 
 
-PICTURES = {("00_orientation", "architecture.svg"): architecture, ("02_lambda_load", "lambda_load.svg"): lambda_load}
+PICTURES = {("00_orientation", "architecture.png"): architecture, ("02_lambda_load", "lambda_load.png"): lambda_load}
 
 
-def embed(notebook: Path, name: str, svg: str) -> None:
-    """Put the SVG into the attachments of the markdown cell that shows `attachment:<name>`."""
+def rasterise(svg: str) -> bytes:
+    from playwright.sync_api import sync_playwright
+
+    width, height = (int(v) for v in re.search(r'viewBox="0 0 (\d+) (\d+)"', svg).groups())
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--headless", "--no-sandbox"])
+        page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=2)
+        page.set_content(f"<html><body style='margin:0'>{svg}</body></html>")
+        png = page.screenshot(clip={"x": 0, "y": 0, "width": width, "height": height})
+        browser.close()
+    return png
+
+
+def embed(notebook: Path, name: str, png: bytes) -> None:
+    """Put the PNG into the attachments of the markdown cell that shows `attachment:<name>`."""
     nb = json.loads(notebook.read_text())
     cells = [c for c in nb["cells"] if c["cell_type"] == "markdown" and f"attachment:{name}" in "".join(c["source"])]
     if not cells:
         raise SystemExit(f"{notebook.name}: no markdown cell shows attachment:{name}")
     for cell in cells:
-        cell["attachments"] = {name: {"image/svg+xml": base64.b64encode(svg.encode()).decode()}}
+        cell["attachments"] = {name: {"image/png": base64.b64encode(png).decode()}}
     notebook.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
     for (lab, name), draw in PICTURES.items():
-        embed(SOLUTIONS / f"{lab}.ipynb", name, draw())
+        embed(SOLUTIONS / f"{lab}.ipynb", name, rasterise(draw()))
         print(f"embedded {name} in solutions/{lab}.ipynb")
