@@ -106,11 +106,20 @@ class Lab:
             self.session.store.record_quiz(self.id, result)
             self.session.submit_to_class()
 
-    def catch_up(self, through: bool = False) -> list[str]:
-        """Replay the earlier labs that are not done yet (their checks fail); returns the labs replayed."""
-        from ..authoring.catchup import catch_up
+    def catch_up(self, through: bool = False):
+        """Replay the earlier labs that are not done yet (their checks fail).
 
-        return catch_up(self.id, through=through, echo=print, session=self.session)
+        In JupyterLab a progress bar per lab shows at once; the result (the labs replayed) shows as a table.
+        """
+        from ..authoring.catchup import catch_up
+        from .widgets import widgets_available
+
+        progress = None
+        if widgets_available():
+            from ..authoring.catchup_view import WidgetProgress
+
+            progress = WidgetProgress()
+        return catch_up(self.id, through=through, echo=print, session=self.session, progress=progress)
 
     def __repr__(self) -> str:
         return f"<Lab {self.id} on {self.session.settings.target}, workspace {self.session.names.guid}>"

@@ -166,3 +166,27 @@ def test_a_learner_takes_a_practice_exam_to_the_review(lab_server, page_at):
     expect(first.locator(".labkit-md").first).to_be_visible()
     first.scroll_into_view_if_needed()
     shot(page, "exam-review")
+
+
+def test_catch_up_shows_a_bar_per_lab_then_a_table_and_no_kernel_noise(lab_server, page_at):
+    page = page_at(1280, 900)
+    open_notebook(page, lab_server, "01_kms_key_users.ipynb")
+    first = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first
+    first.click()
+    page.keyboard.press("Shift+Enter")                       # the preflight: lab = start_lab(...)
+    expect(page.locator(".jp-OutputArea-output").filter(has_text="prerequisites").first).to_be_visible(
+        timeout=120_000)
+    first.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")                                 # a new cell below, as a learner would add it
+    page.keyboard.press("Enter")
+    page.keyboard.type("lab.catch_up()")
+    page.keyboard.press("Shift+Enter")
+    bars = page.locator(".jp-OutputArea-output progress, .jp-OutputArea-output .widget-hprogress")
+    expect(bars.first).to_be_visible(timeout=30_000)         # a bar per lab, shown at once
+    table = page.locator(".jp-OutputArea-output table").filter(has_text="00_orientation")
+    expect(table).to_contain_text("replayed in", timeout=240_000)
+    table.scroll_into_view_if_needed()
+    shot(page, "catch-up")
+    outputs = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea").all_inner_texts()
+    assert not any("IPKernelApp" in text or "without encryption" in text for text in outputs)
