@@ -9,7 +9,10 @@ processes, CloudWatch logs, acting as the execution role):
   Python SDK 2.x lists, emulated with the kit's ``xgboost-cpu`` in a worker process following the
   container's contract (channels, content types and their errors, hyperparameters, log lines,
   ``model.tar.gz`` with ``xgboost-model``); statuses and secondary statuses, FinalMetricDataList,
-  logs in ``/aws/sagemaker/TrainingJobs``; the job reads and writes S3 as its role.
+  logs in ``/aws/sagemaker/TrainingJobs``; the job reads and writes S3 as its role. Script mode
+  (``script_mode``): the scikit-learn and XGBoost framework estimators' entry-point script runs
+  with the training toolkit's ``SM_*`` environment and the role's credentials, and its model is
+  served through its ``model_fn``/``input_fn``/``predict_fn``/``output_fn``.
 - models, endpoint configurations, endpoints (``hosting``): an endpoint is Creating until each
   variant's model is fetched as the model's role and loaded in a serving process, then InService;
   UpdateEndpoint swaps only once the new models serve (a failed update rolls back); DeleteEndpoint
@@ -25,7 +28,10 @@ autoscaling, data capture, serverless or asynchronous inference, multi-model or 
 endpoints; no GPU; File mode for every input mode; no checkpoints, managed spot, debugger or
 profiler rules, warm pools or hyperparameter tuning jobs; model artifacts are written with the
 bucket's default encryption (OutputDataConfig.KmsKeyId is not applied); images other than the
-built-in XGBoost algorithm and the scikit-learn / XGBoost framework containers are refused.
+built-in XGBoost algorithm and the scikit-learn / XGBoost framework containers are refused; script
+mode runs on the kit's Python and packages whatever framework_version says and installs no
+requirements.txt; the SageMaker Python SDK's polling sleeps are shortened on the local target
+(targets/local_clients.py), the SDK itself is not changed.
 
 Handlers are ``module:function`` strings, imported on first use, so the endpoint starts fast.
 """

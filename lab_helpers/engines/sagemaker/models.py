@@ -3,7 +3,8 @@
 Endpoints and batch transform jobs both start from a model (CreateModel's PrimaryContainer: image,
 ModelDataUrl, Environment, and ExecutionRoleArn). ``fetch`` downloads and unpacks ``model.tar.gz``
 as the model's role (iam_lite applies) and ``ServingProcess`` runs the container's inference side in
-a worker process: ``xgboost_worker.py``, the built-in algorithm's model server.
+a worker process: ``xgboost_worker.py`` (the built-in algorithm's model server) or
+``script_worker.py`` (a script-mode model's ``model_fn``/``input_fn``/``predict_fn``/``output_fn``).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..platform.acting import RoleNotAssumable
 from ..platform.workers import WorkerError, WorkerProcess
 from ..ports import StoreError
 from . import images
+from . import script_mode
 from .channels import split_s3
 from .training import XGBOOST_WORKER, worker_env
 
@@ -69,7 +71,8 @@ def fetch(ctx, spec: ModelSpec, region: str, dest: str) -> str:
                               "an object located at the URL and that the role passed to CreateModel has permissions "
                               "to download the model.")
     try:
-        data = ctx.acting_as(spec.role_arn, region, "SageMaker").store().get_object(bucket, key)
+        store = ctx.acting_as(spec.role_arn, region, "SageMaker").store()
+        data = store.get_object(bucket, key)
     except (RoleNotAssumable, StoreError):
         raise failed from None
     shutil.rmtree(dest, ignore_errors=True)
@@ -79,6 +82,12 @@ def fetch(ctx, spec: ModelSpec, region: str, dest: str) -> str:
             tar.extractall(dest, filter="data")
     except (tarfile.TarError, OSError) as exc:
         raise ModelUnavailable(f"The model artifact {spec.model_data_url} is not a tar.gz archive: {exc}") from None
+    if spec.script_mode:   # the inference script: SAGEMAKER_SUBMIT_DIRECTORY, or code/ inside a repacked model
+        try:
+            script_mode.fetch_code(store, spec.environment.get("SAGEMAKER_SUBMIT_DIRECTORY", ""),
+                                   os.path.join(dest, "code"))
+        except script_mode.ScriptFailed as exc:
+            raise ModelUnavailable(exc.reason) from None
     return dest
 
 
@@ -91,9 +100,7 @@ class ServingProcess:
         self._worker: WorkerProcess | None = None
 
     def _bootstrap(self) -> str:
-        if self.spec.script_mode:
-            raise ModelUnavailable("Script-mode models (SAGEMAKER_PROGRAM) are not served by the local target yet.")
-        return XGBOOST_WORKER
+        return script_mode.SCRIPT_WORKER if self.spec.script_mode else XGBOOST_WORKER
 
     def start(self) -> None:
         """Start the server and load the model; ModelUnavailable if it does not come up."""
@@ -103,8 +110,10 @@ class ServingProcess:
         worker = WorkerProcess(self._bootstrap(), env=env, cwd=self.model_dir, on_output=self.on_output,
                                python=sys.executable)
         try:
-            answer, _ = worker.call({"op": "load", "model_dir": self.model_dir,
-                                     "framework": self.spec.image.framework}, timeout=LOAD_TIMEOUT_S)
+            answer, _ = worker.call({"op": "load", "model_dir": self.model_dir, "framework": self.spec.image.framework,
+                                     "code_dir": os.path.join(self.model_dir, "code"),
+                                     "program": self.spec.environment.get("SAGEMAKER_PROGRAM", "")},
+                                    timeout=LOAD_TIMEOUT_S)
         except WorkerError:
             worker.kill()
             answer = {"ok": False, "reason": "the model server process ended while loading the model"}

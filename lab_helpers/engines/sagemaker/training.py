@@ -4,7 +4,7 @@ A job runs on ``ctx.jobs("sagemaker")``. It moves through SageMaker's secondary 
 messages (Starting → Downloading → Training → Uploading → Completed; Failed; Stopping → Stopped;
 MaxRuntimeExceeded), downloads its channels as its execution role (``channels``), trains in a
 worker process (``xgboost_worker.py`` for the built-in algorithm, ``script_worker.py`` for script
-mode), streams the algorithm's output to ``/aws/sagemaker/TrainingJobs`` stream
+mode, see ``script_mode``), streams the algorithm's output to ``/aws/sagemaker/TrainingJobs`` stream
 ``<job>/algo-1-<epoch>``, and uploads ``model.tar.gz`` (``xgboost-model`` inside, for XGBoost) to
 the ModelArtifacts path as the role. StopTrainingJob and an endpoint reset kill the worker.
 """
@@ -25,6 +25,7 @@ from ..platform.workers import WorkerExited, WorkerProcess, WorkerTimeout
 from ..ports import StoreAccessDenied, StoreError
 from . import channels as channels_mod
 from . import hyperparameters as hp
+from . import script_mode
 from .images import Image
 from .streamlog import StreamLog
 
@@ -207,26 +208,78 @@ def _run(ctx, run: TrainingRun, job: Job, workdir: str, log: StreamLog) -> None:
     job.check_cancelled()
     run.move("Training")
     model_dir = os.path.join(workdir, "model")
-    if run.image.framework != "xgboost" or "sagemaker_program" in (spec.get("HyperParameters") or {}):
-        raise TrainingFailed("ClientError: Script mode (an entry-point script, sagemaker_program) is not emulated by "
-                             "the local target yet; use the built-in XGBoost algorithm.")
-    history = _train_xgboost(ctx, run, job, channels, workdir, model_dir, log)
+    scripted = script_mode.is_script_mode(spec.get("HyperParameters"))
+    if scripted:
+        try:
+            _train_script(ctx, run, job, channels, workdir, store, log)
+        except script_mode.ScriptFailed as exc:
+            raise TrainingFailed(exc.reason) from None
+    elif run.image.framework != "xgboost":
+        raise TrainingFailed("ClientError: The scikit-learn container runs script mode only: pass an entry point "
+                             "(the SDK's SKLearn estimator sets sagemaker_program).")
+    else:
+        history = _train_xgboost(ctx, run, job, channels, workdir, model_dir, log)
     job.check_cancelled()
     run.move("Uploading")
-    bucket, key = channels_mod.split_s3(run.model_uri)
-    try:
-        store.put_object(bucket, key, _model_tarball(model_dir), "application/x-tar")
-    except StoreAccessDenied as exc:
-        raise TrainingFailed(f"ClientError: Failed to upload model artifact to {run.model_uri}: "
-                             f"{exc.code} (403): {exc.message}") from None
-    except StoreError as exc:
-        raise TrainingFailed(f"ClientError: Failed to upload model artifact to {run.model_uri}: "
-                             f"{exc.code}: {exc.message}") from None
-    run.metrics = _final_metrics(history, time.time())
+    uploads = [(run.model_uri, model_dir)]
+    output_data = os.path.join(workdir, "output", "data")
+    if scripted and os.path.isdir(output_data) and os.listdir(output_data):   # SM_OUTPUT_DATA_DIR
+        uploads.append((run.model_uri.rsplit("/", 1)[0] + "/output.tar.gz", output_data))
+    for uri, directory in uploads:
+        bucket, key = channels_mod.split_s3(uri)
+        try:
+            store.put_object(bucket, key, _model_tarball(directory), "application/x-tar")
+        except StoreAccessDenied as exc:
+            raise TrainingFailed(f"ClientError: Failed to upload model artifact to {uri}: "
+                                 f"{exc.code} (403): {exc.message}") from None
+        except StoreError as exc:
+            raise TrainingFailed(f"ClientError: Failed to upload model artifact to {uri}: "
+                                 f"{exc.code}: {exc.message}") from None
+    if scripted:
+        definitions = (spec.get("AlgorithmSpecification") or {}).get("MetricDefinitions") or []
+        run.metric_definitions = definitions
+        run.metrics = script_mode.final_metrics(definitions, log.lines, time.time())
+    else:
+        run.metrics = _final_metrics(history, time.time())
 
 
 def _algorithm_error(reason: str) -> TrainingFailed:
     return TrainingFailed(f"{reason}, exit code: 1" if not reason.endswith("exit code: 1") else reason)
+
+
+def _train_script(ctx, run, job, channels, workdir, store, log) -> None:
+    """Script mode: the entry point runs with the SM_* environment and the role's credentials."""
+    hyperparameters = script_mode.decode(run.spec.get("HyperParameters") or {})
+    program = str(hyperparameters.get("sagemaker_program", ""))
+    code_dir = script_mode.fetch_code(store, str(hyperparameters.get("sagemaker_submit_directory") or ""),
+                                      os.path.join(workdir, "code"))
+    if not os.path.isfile(os.path.join(code_dir, program)):
+        raise TrainingFailed(f"AlgorithmError: ExecuteUserScriptError: the entry point {program} is not in the "
+                             "source directory, exit code: 2")
+    if os.path.exists(os.path.join(code_dir, "requirements.txt")):
+        log.write("requirements.txt: the local target installs no packages (it has no network); the script runs "
+                  "with the kit's own Python packages.")
+    instance_type = (run.spec.get("ResourceConfig") or {}).get("InstanceType", "ml.m5.large")
+    env, args = script_mode.training_env(run.name, run.region, workdir, code_dir, channels, hyperparameters,
+                                         instance_type)
+    env.update(ctx.acting_as(run.role_arn, run.region, "SageMaker").env())   # the script's own AWS calls
+    max_runtime = (run.spec.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds") or DEFAULT_MAX_RUNTIME_S
+    worker = WorkerProcess(script_mode.SCRIPT_WORKER, env=worker_env(workdir, env), cwd=code_dir,
+                           on_output=log.line, python=sys.executable)
+    remove = job.on_cancel(worker.kill)
+    try:
+        result, _ = worker.call({"op": "train", "program": program, "args": args}, timeout=max_runtime)
+    except WorkerExited as exc:
+        raise TrainingFailed("Stopped" if job.cancelled else
+                             f"AlgorithmError: the training process ended unexpectedly (exit status "
+                             f"{exc.returncode})") from None
+    finally:
+        remove()
+        worker.close(grace=1)
+    log.flush()
+    if result.get("exit_code") != 0:
+        raise TrainingFailed(script_mode.user_script_error(result.get("exit_code"), result.get("stderr_tail", ""),
+                                                           result.get("command", "")).reason)
 
 
 def _train_xgboost(ctx, run, job, channels, workdir, model_dir, log) -> dict:

@@ -158,9 +158,11 @@ def _transform_object(run: TransformRun, server: ServingProcess, data: bytes, lo
 
 
 def execute(ctx, request, run: TransformRun, job: Job) -> None:
+    """The job's work: every outcome ends in a final status; the log is complete before it does."""
     workdir = os.path.join(ctx.home, "sagemaker", "transform", f"{run.name}-{uuid.uuid4().hex[:8]}")
     log = StreamLog(ctx.logs(run.region), LOG_GROUP, run.stream)
     server = None
+    outcome = ("Completed", "")
     run.start = time.time()
     try:
         desc = moto_json(ctx, request, "DescribeModel", {"ModelName": run.spec.get("ModelName", "")})
@@ -178,21 +180,20 @@ def execute(ctx, request, run: TransformRun, job: Job) -> None:
             result = _transform_object(run, server, store.get_object(bucket, key), log)
             out_key = "/".join(p for p in (out_prefix.strip("/"), relative + ".out") if p)
             store.put_object(out_bucket, out_key, result)
-        run.finish("Completed")
     except (TransformFailed, ChannelError, ModelUnavailable) as exc:
-        run.finish("Stopped" if job.cancelled else "Failed", "" if job.cancelled else exc.reason)
+        outcome = ("Failed", exc.reason)
     except (StoreError, RoleNotAssumable) as exc:
-        run.finish("Failed", f"ClientError: {getattr(exc, 'code', 'AccessDenied')}: {exc}")
+        outcome = ("Failed", f"ClientError: {getattr(exc, 'code', 'AccessDenied')}: {exc}")
     except EngineError as exc:
-        run.finish("Failed", f"ClientError: {exc.message}")
+        outcome = ("Failed", f"ClientError: {exc.message}")
     except Exception as exc:
-        run.finish("Stopped" if job.cancelled else "Failed", "" if job.cancelled else
-                   f"InternalServerError: the local transform engine failed: {type(exc).__name__}: {exc}")
+        outcome = ("Failed", f"InternalServerError: the local transform engine failed: {type(exc).__name__}: {exc}")
     finally:
         if server is not None:
             server.close()
         log.flush()
         shutil.rmtree(workdir, ignore_errors=True)
+    run.finish(*(("Stopped", "") if job.cancelled else outcome))
 
 
 # -- handlers -------------------------------------------------------------------------------------

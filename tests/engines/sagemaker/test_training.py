@@ -24,14 +24,20 @@ def sm(client):
     return client("sagemaker")
 
 
-def _worker_processes() -> list[int]:
+def _worker_processes(job: str) -> list[int]:
+    """Live training processes of one job (their cwd is the job's own directory)."""
     pids = []
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
                 with open(f"/proc/{name}/cmdline", "rb") as f:
-                    if b"xgboost_worker.py" in f.read():
-                        pids.append(int(name))
+                    if b"xgboost_worker.py" not in f.read():
+                        continue
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    if f.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X"):
+                        continue
+                if f"/training/{job}-" in os.readlink(f"/proc/{name}/cwd"):
+                    pids.append(int(name))
             except OSError:
                 pass
     return pids
@@ -191,19 +197,20 @@ def test_an_empty_channel_fails_the_download(client, sm):
 def test_stop_training_job_kills_the_worker(client, sm):
     X, y = signal_data(n=2000, features=20)
     put_split(client, X, y)
-    before = set(_worker_processes())
     create_job(sm, "long", hyperparameters={"num_round": "100000", "max_depth": "8", "objective": "binary:logistic"})
     deadline = time.monotonic() + 120
     while sm.describe_training_job(TrainingJobName="long")["SecondaryStatus"] != "Training":
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    time.sleep(1)
+    while not _worker_processes("long"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     sm.stop_training_job(TrainingJobName="long")
     assert sm.describe_training_job(TrainingJobName="long")["TrainingJobStatus"] in ("Stopping", "Stopped")
     desc = wait_training(sm, "long", timeout=30)
     assert (desc["TrainingJobStatus"], desc["SecondaryStatus"]) == ("Stopped", "Stopped")
     assert "Stopping" in [t["Status"] for t in desc["SecondaryStatusTransitions"]]
-    assert set(_worker_processes()) - before == set()
+    assert _worker_processes("long") == []
     with pytest.raises(ClientError) as err:
         sm.stop_training_job(TrainingJobName="long")
     assert err.value.response["Error"]["Code"] == "ValidationException"
@@ -256,13 +263,12 @@ def test_reset_stops_running_training(client, sm, endpoint):
 
     X, y = signal_data(n=2000, features=20)
     put_split(client, X, y)
-    before = set(_worker_processes())
     create_job(sm, "reset-me", hyperparameters={"num_round": "100000", "max_depth": "8"})
     deadline = time.monotonic() + 120
-    while sm.describe_training_job(TrainingJobName="reset-me")["SecondaryStatus"] != "Training":
+    while not _worker_processes("reset-me"):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     started = time.monotonic()
     reset_endpoint(endpoint)
     assert time.monotonic() - started < 30
-    assert set(_worker_processes()) - before == set()
+    assert _worker_processes("reset-me") == []
