@@ -41,8 +41,9 @@ LIMITATIONS:
 _DATA = {"ExecuteStatement": "execute_statement", "BatchExecuteStatement": "batch_execute_statement",
          "DescribeStatement": "describe_statement", "GetStatementResult": "get_statement_result",
          "GetStatementResultV2": "get_statement_result_v2", "ListStatements": "list_statements",
-         "CancelStatement": "cancel_statement", "ListDatabases": "list_databases", "ListSchemas": "list_schemas",
-         "ListTables": "list_tables", "DescribeTable": "describe_table"}
+         "CancelStatement": "cancel_statement"}
+_METADATA = {"ListDatabases": "list_databases", "ListSchemas": "list_schemas", "ListTables": "list_tables",
+             "DescribeTable": "describe_table"}
 _SERVERLESS = {"CreateNamespace": "create_namespace", "GetNamespace": "get_namespace",
                "ListNamespaces": "list_namespaces", "UpdateNamespace": "update_namespace",
                "DeleteNamespace": "delete_namespace", "CreateWorkgroup": "create_workgroup",
@@ -51,6 +52,7 @@ _SERVERLESS = {"CreateNamespace": "create_namespace", "GetNamespace": "get_names
                "GetCredentials": "get_credentials"}
 HANDLERS = {
     **{("redshift-data", op): f"{__name__}.data_api:{fn}" for op, fn in _DATA.items()},
+    **{("redshift-data", op): f"{__name__}.metadata:{fn}" for op, fn in _METADATA.items()},
     **{("redshift-serverless", op): f"{__name__}.serverless:{fn}" for op, fn in _SERVERLESS.items()},
 }
 GUARDS: dict = {}

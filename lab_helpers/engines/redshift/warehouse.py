@@ -16,21 +16,20 @@ import json
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import duckdb
-import pyarrow as pa
 from sqlglot import exp
 
 from ..platform.sandbox import sandboxed_duckdb
-from . import ddl, load, spectrum
+from . import copy_from, ddl, spectrum, unload
 from .binder import Binder
 from .dialect import parse
 from .errors import RedshiftError, StatementCancelled, translate
 from .sqltext import first_words, strip
-from .types import PgType, pg_type
+from .result import Result, duck_type_of, redshift_columns
+from .types import pg_type
 
 META = "__labkit"
 _META_DDL = [
@@ -57,24 +56,6 @@ class Lake(Protocol):
 
     def catalog(self, region: str): ...
     def store_as(self, role_arn: str, region: str): ...
-
-
-@dataclass
-class Result:
-    names: list[str] = field(default_factory=list)
-    types: list[PgType] = field(default_factory=list)
-    table: pa.Table | None = None         # rows of a statement that returns a result set
-    rowcount: int = -1                    # rows affected (INSERT/UPDATE/DELETE/COPY/UNLOAD/CTAS)
-    tag: str = ""                         # the command tag (``SELECT 3``, ``INSERT 0 2``, ``CREATE TABLE``)
-    query_id: int = 0
-
-    @property
-    def has_result_set(self) -> bool:
-        return self.table is not None
-
-    @property
-    def row_count(self) -> int:
-        return self.table.num_rows if self.table is not None else max(self.rowcount, 0)
 
 
 def connect(path: str | None, allowed_dirs: list[str]) -> duckdb.DuckDBPyConnection:
@@ -282,9 +263,9 @@ class Session:
             raise RedshiftError("CREATE EXTERNAL TABLE is not supported by the local Redshift engine: create the "
                                 "table in the Glue Data Catalog (a crawler, Athena DDL or glue.create_table)", "0A000")
         if words[:1] == ["COPY"]:
-            return load.copy(self, text, query_id)
+            return copy_from.copy(self, text, query_id)
         if words[:1] == ["UNLOAD"]:
-            return load.unload(self, text, query_id)
+            return unload.unload(self, text, query_id)
         if words[:1] in (["SAVEPOINT"], ["RELEASE"]):
             # Redshift has no savepoints; drivers (psycopg's nested transactions, which pandas uses through
             # SQLAlchemy) open and release them around reads, so they are accepted and do nothing.
@@ -337,57 +318,13 @@ class Session:
                 table = self.con.execute(duck_sql, params).to_arrow_table()
         else:
             table = self.con.sql(duck_sql).to_arrow_table()
-        table = _redshift_columns(table)
+        table = redshift_columns(table)
         names = [n for n in table.column_names]
-        types = [pg_type(_duck_type_of(f.type)) for f in table.schema]
+        types = [pg_type(duck_type_of(f.type)) for f in table.schema]
         return Result(names, types, table, table.num_rows, f"SELECT {table.num_rows}")
 
     def binder(self) -> Binder:
         return Binder(self)
-
-
-def _redshift_columns(table: pa.Table) -> pa.Table:
-    """Integer results wider than BIGINT (DuckDB's SUM) come back as BIGINT, as Redshift's int8 sum does."""
-    cols, changed = [], False
-    for f, col in zip(table.schema, table.columns):
-        if pa.types.is_decimal(f.type) and f.type.precision > 38:
-            col = col.cast(pa.decimal128(38, f.type.scale), safe=False)
-            changed = True
-        cols.append(col)
-    return pa.table(cols, names=table.column_names) if changed else table
-
-
-def _duck_type_of(t: pa.DataType) -> str:
-    """The DuckDB type name for an Arrow type (what pg_type understands)."""
-    if pa.types.is_boolean(t):
-        return "BOOLEAN"
-    if pa.types.is_int8(t) or pa.types.is_int16(t):
-        return "SMALLINT"
-    if pa.types.is_int32(t):
-        return "INTEGER"
-    if pa.types.is_int64(t) or pa.types.is_uint32(t):
-        return "BIGINT"
-    if pa.types.is_float32(t):
-        return "FLOAT"
-    if pa.types.is_float64(t):
-        return "DOUBLE"
-    if pa.types.is_decimal(t):
-        return f"DECIMAL({t.precision},{t.scale})"
-    if pa.types.is_date(t):
-        return "DATE"
-    if pa.types.is_timestamp(t):
-        return "TIMESTAMP WITH TIME ZONE" if t.tz else "TIMESTAMP"
-    if pa.types.is_time(t):
-        return "TIME"
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
-        return "BLOB"
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
-        return "VARCHAR"
-    if pa.types.is_duration(t) or pa.types.is_interval(t):
-        return "INTERVAL"
-    if pa.types.is_list(t) or pa.types.is_struct(t) or pa.types.is_map(t):
-        return "STRUCT"
-    return "VARCHAR"
 
 
 def dumps(value) -> str:
