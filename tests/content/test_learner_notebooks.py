@@ -11,7 +11,7 @@ NOTEBOOKS = sorted(LABS.glob("*.ipynb"))
 _STUB = re.compile(r"#\s*YOUR CODE HERE")
 _BOX_DRAWING = re.compile(r"[─│┌┐└┘├┤┬┴┼►◄▼▲]")
 # Written while issue 15 was fixed, by other hands: their diagrams are still ASCII art.
-_DIAGRAMS_TO_DRAW = {"06_redshift", "07_sagemaker"}
+_DIAGRAMS_TO_DRAW = {"07_sagemaker"}
 
 
 def _diagram_case(path):
