@@ -34,9 +34,14 @@ def page(items: list[dict], params: dict, key: str, sort_keys: dict[str, str], d
     """Sort and page a List* answer as SageMaker does (NextToken = the next index)."""
     sort_by = params.get("SortBy") or default_sort
     field = sort_keys.get(sort_by, sort_keys.get(default_sort))
-    items = sorted(items, key=lambda i: (str(i.get(field, "")) if field.endswith("Name") or field.endswith("Status")
-                                         else float(i.get(field) or 0)),
-                   reverse=(params.get("SortOrder") or "Ascending") == "Descending")
+
+    def key(item):
+        value = item.get(field)
+        if isinstance(value, (int, float)):
+            return (0, float(value), "")
+        return (1, 0.0, str(value or ""))
+
+    items = sorted(items, key=key, reverse=(params.get("SortOrder") or "Ascending") == "Descending")
     token = params.get("NextToken")
     try:
         start = int(token) if token else 0
