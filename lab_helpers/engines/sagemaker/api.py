@@ -35,13 +35,13 @@ def page(items: list[dict], params: dict, key: str, sort_keys: dict[str, str], d
     sort_by = params.get("SortBy") or default_sort
     field = sort_keys.get(sort_by, sort_keys.get(default_sort))
 
-    def key(item):
+    def order(item):
         value = item.get(field)
         if isinstance(value, (int, float)):
             return (0, float(value), "")
         return (1, 0.0, str(value or ""))
 
-    items = sorted(items, key=key, reverse=(params.get("SortOrder") or "Ascending") == "Descending")
+    items = sorted(items, key=order, reverse=(params.get("SortOrder") or "Ascending") == "Descending")
     token = params.get("NextToken")
     try:
         start = int(token) if token else 0
