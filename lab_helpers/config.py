@@ -39,15 +39,6 @@ class Settings:
     shared_endpoint: bool = False
     class_store: Path | None = None
     learner: str = ""
-    # Class mode (`labkit class create`): a learner's own credentials on the class's shared endpoint
-    # (an IAM user of the learner's account; the dummy `test` keys act in the default account), the
-    # endpoint is the instructor's (never started or stopped by a learner), and progress goes to the
-    # class store as this learner.
-    access_key: str = LOCAL_ACCESS_KEY
-    secret_key: str = LOCAL_SECRET_KEY
-    shared_endpoint: bool = False
-    class_store: Path | None = None
-    learner: str = ""
     # Set (LABKIT_CATCHUP=1) in the kernels that catch-up starts: their checks are recorded as
     # catch-up, not as the learner's work, and the preflight does not nag about prerequisites.
     catchup: bool = False
@@ -112,15 +103,6 @@ def load(environ: dict[str, str] | None = None, **overrides) -> Settings:
         values["start_timeout"] = _float(env["LABKIT_START_TIMEOUT"], "LABKIT_START_TIMEOUT")
     if env.get("LABKIT_REDSHIFT_PORT", "").strip():
         values["redshift_port"] = _int(env["LABKIT_REDSHIFT_PORT"], "LABKIT_REDSHIFT_PORT")
-    if env.get("LABKIT_ACCESS_KEY_ID", "").strip():
-        values["access_key"] = env["LABKIT_ACCESS_KEY_ID"].strip()
-        values["secret_key"] = env.get("LABKIT_SECRET_ACCESS_KEY", "").strip() or LOCAL_SECRET_KEY
-    if "LABKIT_SHARED_ENDPOINT" in env:
-        values["shared_endpoint"] = env["LABKIT_SHARED_ENDPOINT"].strip() not in ("", "0")
-    if env.get("LABKIT_CLASS_STORE", "").strip():
-        values["class_store"] = Path(env["LABKIT_CLASS_STORE"]).expanduser().resolve()
-    if "LABKIT_LEARNER" in env:
-        values["learner"] = env["LABKIT_LEARNER"].strip()
     if env.get("LABKIT_ACCESS_KEY_ID", "").strip():
         values["access_key"] = env["LABKIT_ACCESS_KEY_ID"].strip()
         values["secret_key"] = env.get("LABKIT_SECRET_ACCESS_KEY", "").strip() or LOCAL_SECRET_KEY
