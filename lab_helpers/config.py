@@ -30,6 +30,9 @@ class Settings:
     # The Redshift engine's PostgreSQL port (LABKIT_REDSHIFT_PORT): None = the workgroup's own port
     # (5439 unless create_workgroup named another), 0 = any free port, negative = no wire port.
     redshift_port: int | None = None
+    # Host names besides localhost/127.0.0.1/[::1] the endpoint answers (LABKIT_ALLOWED_HOSTS,
+    # comma-separated), e.g. a name a dev container gives the host. Everything else gets 403.
+    allowed_hosts: tuple[str, ...] = ()
     # Class mode (`labkit class create`): a learner's own credentials on the class's shared endpoint
     # (an IAM user of the learner's account; the dummy `test` keys act in the default account), the
     # endpoint is the instructor's (never started or stopped by a learner), and progress goes to the
@@ -101,6 +104,8 @@ def load(environ: dict[str, str] | None = None, **overrides) -> Settings:
         values["aws_profile"] = env["LABKIT_AWS_PROFILE"]
     if "LABKIT_START_TIMEOUT" in env:
         values["start_timeout"] = _float(env["LABKIT_START_TIMEOUT"], "LABKIT_START_TIMEOUT")
+    if env.get("LABKIT_ALLOWED_HOSTS", "").strip():
+        values["allowed_hosts"] = tuple(h.strip().lower() for h in env["LABKIT_ALLOWED_HOSTS"].split(",") if h.strip())
     if env.get("LABKIT_REDSHIFT_PORT", "").strip():
         values["redshift_port"] = _int(env["LABKIT_REDSHIFT_PORT"], "LABKIT_REDSHIFT_PORT")
     if env.get("LABKIT_ACCESS_KEY_ID", "").strip():

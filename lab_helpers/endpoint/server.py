@@ -11,6 +11,7 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 from .. import __version__
+from ..config import load
 from . import logs, moto
 from .context import EngineContext
 from .gateway import Gateway
@@ -31,11 +32,14 @@ def _configure_moto() -> None:
     moto.seal_from_user_aws_config()
 
 
-def build_app(port: int, home: Path, registry: Registry | None = None) -> Gateway:
+def build_app(port: int, home: Path, registry: Registry | None = None,
+              allowed_hosts: tuple[str, ...] | None = None) -> Gateway:
     _configure_moto()
     moto_app = moto.make_app()   # one app: the gateway serves it, engines call it in-process (call_moto)
     context = EngineContext(f"http://{LOOPBACK}:{port}", home, moto_app)
-    return Gateway(registry or Registry(), context, moto_app=moto_app, version=__version__)
+    hosts = load().allowed_hosts if allowed_hosts is None else allowed_hosts
+    return Gateway(registry or Registry(), context, moto_app=moto_app, version=__version__,
+                   allowed_hosts=frozenset(hosts))
 
 
 @dataclass

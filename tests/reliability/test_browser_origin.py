@@ -64,3 +64,14 @@ def test_configured_names_are_allowed():
     assert refusal(env) is not None
     assert refusal(env, frozenset({"labkit.internal"})) is None
     assert is_loopback("127.9.9.9") and not is_loopback("127.0.0.1.evil")
+
+
+def test_labkit_allowed_hosts_reaches_the_gateway(tmp_path, monkeypatch):
+    from lab_helpers.config import load
+    from lab_helpers.endpoint.server import build_app
+
+    monkeypatch.setenv("LABKIT_ALLOWED_HOSTS", "labkit.internal, Devbox")
+    assert load().allowed_hosts == ("labkit.internal", "devbox")
+    app = build_app(4566, tmp_path)
+    assert refusal({"HTTP_HOST": "devbox:4566"}, app.allowed_hosts) is None
+    assert refusal({"HTTP_HOST": "elsewhere:4566"}, app.allowed_hosts) is not None
