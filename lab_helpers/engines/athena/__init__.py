@@ -12,8 +12,16 @@ ColumnInfo; Statistics are real (engine time, DataScannedInBytes); workgroup res
 (ListDatabases, ListTableMetadata, …) over the Glue catalog. Workgroups are stored by moto
 (Create/Get/List/Delete); UpdateWorkGroup, which moto lacks, is done here.
 
+Queries run on the engine platform's job table: 4 workers for statements that read tables and a
+lane of 2 for light ones (DDL, SHOW/DESCRIBE, a SELECT without FROM), so ``SELECT 1`` never waits
+behind long scans; a query running over 30 minutes (Athena's DML default) FAILS with
+"Query timeout" (AthenaError 1/206). Queries read and write S3 as their caller (iam_lite applies KMS
+key policies). SQL runs in the platform's DuckDB sandbox (no host files, no network; table
+functions such as ``read_csv`` are refused as FUNCTION_NOT_FOUND).
+
 LIMITATIONS: see ``sql`` for SQL coverage. Executions live in memory (cleared by
-reset); no result reuse, no query queue limits; of the workgroup's data usage controls only the per-query
+reset); no result reuse; a small SELECT over a table still queues behind four runaway table scans
+(until one ends, is stopped or times out); the timeout is not configurable per workgroup; of the workgroup's data usage controls only the per-query
 limit (BytesScannedCutoffPerQuery) is enforced, workgroup-wide limits are not; no
 prepared statements or ExecutionParameters beyond simple ``?`` substitution; ``.metadata``
 files are JSON, not Athena's binary format.
