@@ -53,10 +53,12 @@ class RunningEndpoint:
     _thread: threading.Thread
 
     def stop(self) -> None:
+        # Engine state first, while the server still answers: in-flight jobs (a crawl writing the
+        # catalog, a Lambda calling S3) finish or stop through the endpoint before it goes away.
+        self.app.context.reset()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
-        self.app.context.reset()
 
 
 def start_in_thread(home: Path, port: int = 0, registry: Registry | None = None) -> RunningEndpoint:
@@ -83,8 +85,12 @@ def serve_forever(port: int, home: Path, logfile: Path | None = None) -> None:
     server = make_server(LOOPBACK, port, None, threaded=True, request_handler=moto.REQUEST_HANDLER)
     server.app = build_app(port, home)
 
+    def _reset_then_shutdown():
+        server.app.context.reset()   # in-flight jobs finish through the still-serving endpoint
+        server.shutdown()
+
     def _stop(signum, frame):
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        threading.Thread(target=_reset_then_shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

@@ -85,10 +85,9 @@ def test_cancel_statement_interrupts_a_running_query(api):
     deadline = time.time() + 10
     while api.rd.describe_statement(Id=sid)["Status"] != "STARTED" and time.time() < deadline:
         time.sleep(0.01)
-    t0 = time.time()
     assert api.rd.cancel_statement(Id=sid)["Status"] is True
-    d = api.wait(sid)
-    assert d["Status"] == "ABORTED" and time.time() - t0 < 10
+    d = api.wait(sid)   # 40 billion rows cannot finish within wait()'s deadline: ABORTED proves the interrupt
+    assert d["Status"] == "ABORTED"
     with pytest.raises(ClientError):
         api.rd.cancel_statement(Id=sid)
 
