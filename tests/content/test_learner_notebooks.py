@@ -10,18 +10,9 @@ from lab_helpers.authoring.build import LABS
 NOTEBOOKS = sorted(LABS.glob("*.ipynb"))
 _STUB = re.compile(r"#\s*YOUR CODE HERE")
 _BOX_DRAWING = re.compile(r"[─│┌┐└┘├┤┬┴┼►◄▼▲]")
-# Written while issue 15 was fixed, by other hands: their diagrams are still ASCII art.
-_DIAGRAMS_TO_DRAW = {"07_sagemaker"}
 
 
-def _diagram_case(path):
-    if path.stem in _DIAGRAMS_TO_DRAW:
-        return pytest.param(path, id=path.stem, marks=pytest.mark.xfail(
-            reason="ASCII diagram still to be drawn with solutions/pictures/draw.py", strict=False))
-    return pytest.param(path, id=path.stem)
-
-
-@pytest.mark.parametrize("path", [_diagram_case(p) for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_no_ascii_diagram_is_wider_than_a_laptop_window(path):
     """A 118-column ASCII diagram wraps into noise at 1400 px: draw a picture (solutions/pictures/draw.py)."""
     for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
