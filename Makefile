@@ -19,7 +19,8 @@ endif
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "labkit needs Python 3.11 or newer on PATH (python3.11, python3.12, ...)."; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# A venv left half-made by an interrupted run (no pip) is made again rather than failing forever.
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# setuptools' "Editable installation ... folders with the same name" box is noise for a learner.
 	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e ".[dev]"
