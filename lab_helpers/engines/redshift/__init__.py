@@ -49,7 +49,8 @@ _SERVERLESS = {"CreateNamespace": "create_namespace", "GetNamespace": "get_names
                "DeleteNamespace": "delete_namespace", "CreateWorkgroup": "create_workgroup",
                "GetWorkgroup": "get_workgroup", "ListWorkgroups": "list_workgroups",
                "UpdateWorkgroup": "update_workgroup", "DeleteWorkgroup": "delete_workgroup",
-               "GetCredentials": "get_credentials"}
+               "GetCredentials": "get_credentials", "TagResource": "tag_resource",
+               "UntagResource": "untag_resource", "ListTagsForResource": "list_tags_for_resource"}
 HANDLERS = {
     **{("redshift-data", op): f"{__name__}.data_api:{fn}" for op, fn in _DATA.items()},
     **{("redshift-data", op): f"{__name__}.metadata:{fn}" for op, fn in _METADATA.items()},

@@ -69,7 +69,8 @@ def create_namespace(request, ctx):
               "adminUsername": admin, "dbName": (p.get("dbName") or "dev").lower(),
               "defaultIamRoleArn": p.get("defaultIamRoleArn"), "iamRoles": list(p.get("iamRoles") or []),
               "kmsKeyId": p.get("kmsKeyId") or "AWS_OWNED_KMS_KEY", "logExports": list(p.get("logExports") or []),
-              "status": "AVAILABLE", "creationDate": _iso(_now()), "region": request.region}
+              "status": "AVAILABLE", "creationDate": _iso(_now()), "region": request.region,
+              "_tags": _tag_dict(p.get("tags"))}
         if ns["defaultIamRoleArn"] and ns["defaultIamRoleArn"] not in ns["iamRoles"]:
             ns["iamRoles"].append(ns["defaultIamRoleArn"])
         password = p.get("adminUserPassword")
@@ -223,7 +224,7 @@ def create_workgroup(request, ctx):
               "subnetIds": list(p.get("subnetIds") or ["subnet-local-a", "subnet-local-b", "subnet-local-c"]),
               "port": port, "creationDate": _iso(_now()), "workgroupVersion": "1.0.0", "patchVersion": "1.0.0",
               "trackName": p.get("trackName") or "current", "region": request.region,
-              "_available_at": _now() + CREATING_S, "_phase": "create"}
+              "_available_at": _now() + CREATING_S, "_phase": "create", "_tags": _tag_dict(p.get("tags"))}
         if p.get("maxCapacity"):
             wg["maxCapacity"] = p["maxCapacity"]
         st.control.workgroups[name] = wg
@@ -339,3 +340,47 @@ def _page(items: list, p: dict) -> tuple[list, str | None]:
     size = int(p.get("maxResults") or 100)
     page = items[start:start + size]
     return page, str(start + size) if start + size < len(items) else None
+
+
+# --- tags (TagResource, UntagResource, ListTagsForResource) --------------------------------------
+
+MAX_TAGS = 200
+
+
+def _tag_dict(tags) -> dict[str, str]:
+    return {t["key"]: t["value"] for t in tags or []}
+
+
+def _tagged(st, arn: str) -> dict:
+    for record in (*st.control.namespaces.values(), *st.control.workgroups.values()):
+        if arn in (record.get("namespaceArn"), record.get("workgroupArn")):
+            return record
+    raise EngineError("ResourceNotFoundException", f"Resource {arn} not found.", 404)
+
+
+def tag_resource(request, ctx):
+    p = request.json()
+    st = state(ctx)
+    with st.control.lock:
+        record = _tagged(st, p.get("resourceArn", ""))
+        tags = {**record.get("_tags", {}), **_tag_dict(p.get("tags"))}
+        if len(tags) > MAX_TAGS:
+            raise EngineError("TooManyTagsException", f"A resource can have at most {MAX_TAGS} tags.", 400)
+        record["_tags"] = tags
+        st.control.save()
+    return EngineResponse.json({})
+
+
+def untag_resource(request, ctx):
+    p = request.json()
+    st = state(ctx)
+    with st.control.lock:
+        record = _tagged(st, p.get("resourceArn", ""))
+        record["_tags"] = {k: v for k, v in record.get("_tags", {}).items() if k not in set(p.get("tagKeys") or [])}
+        st.control.save()
+    return EngineResponse.json({})
+
+
+def list_tags_for_resource(request, ctx):
+    record = _tagged(state(ctx), request.json().get("resourceArn", ""))
+    return EngineResponse.json({"tags": [{"key": k, "value": v} for k, v in record.get("_tags", {}).items()]})

@@ -104,3 +104,20 @@ def test_control_plane_survives_an_endpoint_restart(tmp_path, monkeypatch):
         assert api.rows("SELECT answer FROM kept") == (["answer"], [(42,)])
     finally:
         ep.stop()
+
+
+def test_tags_on_create_and_through_tag_untag_list(rs):
+    ns = rs.create_namespace(namespaceName="tagged", adminUsername=ADMIN, adminUserPassword=PASSWORD,
+                             tags=[{"key": "labkit:workspace", "value": "ws-1"}])["namespace"]
+    arn = ns["namespaceArn"]
+    assert rs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "labkit:workspace", "value": "ws-1"}]
+    rs.tag_resource(resourceArn=arn, tags=[{"key": "team", "value": "data"}])
+    rs.untag_resource(resourceArn=arn, tagKeys=["labkit:workspace"])
+    assert rs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "team", "value": "data"}]
+    assert "_tags" not in rs.get_namespace(namespaceName="tagged")["namespace"]
+    wg = rs.create_workgroup(workgroupName="tagged-wg", namespaceName="tagged",
+                             tags=[{"key": "labkit:workspace", "value": "ws-1"}])["workgroup"]
+    assert rs.list_tags_for_resource(resourceArn=wg["workgroupArn"])["tags"][0]["value"] == "ws-1"
+    with pytest.raises(ClientError) as err:
+        rs.list_tags_for_resource(resourceArn=arn.replace("namespace/", "namespace/0"))
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
