@@ -66,6 +66,13 @@ class Gateway:
         query_string = environ.get("QUERY_STRING", "")
         try:
             info = identify(method, path, query_string, headers, None)
+            raw_path = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").split("?", 1)[0]
+            if info.service and not info.operation and raw_path and raw_path != path:
+                # A label that holds a '/' once decoded (DataBrew's /tags/{ResourceArn}) matches only in
+                # the form the client sent; the route's labels are decoded by identify either way.
+                retry = identify(method, raw_path, query_string, headers, None)
+                if retry.operation:
+                    info, path = retry, raw_path
             body = None
             if needs_body(info):
                 body = _read_body(environ)

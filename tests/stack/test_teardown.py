@@ -207,3 +207,18 @@ def test_redshift_serverless_resources_are_owned_by_their_tag(endpoint, client, 
     assert {"decoy-ns", "untagged-ns"} <= left
     # DeleteWorkgroup goes through DELETING as on AWS; the namespace follows on a later run
     assert {w["status"] for w in rs.list_workgroups()["workgroups"] if w["workgroupName"] == "mine-wg"} <= {"DELETING"}
+
+
+def test_databrew_resources_are_owned_by_their_tag(endpoint, client, session, manifest):
+    brew = client("databrew")
+    client("s3").create_bucket(Bucket="brew-src")
+    source = {"S3InputDefinition": {"Bucket": "brew-src", "Key": "s.csv"}}
+    brew.create_dataset(Name="mine-ds", Input=source, Tags={TAG_KEY: MINE.guid})
+    brew.create_dataset(Name="other-ds", Input=source, Tags={TAG_KEY: OTHER.guid})
+    brew.create_dataset(Name="untagged-ds", Input=source)
+    make = lambda service: session.client(service, endpoint_url=endpoint.url)   # noqa: E731
+    dry = teardown(make, MINE.guid, manifest, "us-east-1")
+    assert {(r.kind, r.name) for r in dry.owned if r.kind.startswith("databrew")} == {("databrew dataset", "mine-ds")}
+    assert {"other-ds", "untagged-ds"} <= {r.name for r in dry.foreign}
+    teardown(make, MINE.guid, manifest, "us-east-1", execute=True)
+    assert {d["Name"] for d in brew.list_datasets()["Datasets"]} == {"other-ds", "untagged-ds"}

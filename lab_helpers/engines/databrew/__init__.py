@@ -38,7 +38,8 @@ types are inferred by Arrow's CSV reader, not Spark's; the job sample takes the 
 random sample); percentiles are exact, not Spark's approximations; the z-score distribution and
 validation report layouts are the kit's; EXCEL, AVRO, XML, TABLEAUHYPER, JDBC datasets and
 database outputs, parameterized S3 paths, schedules, job Timeout/MaxRetries, encryption settings
-of job outputs (the bucket default applies), tags and recipe action "NEST/UNNEST/PIVOT" families are
+of job outputs (the bucket default applies), changing the tags of a dataset, recipe, job or
+ruleset after creation (TagResource/UntagResource work on projects), recipe action "NEST/UNNEST/PIVOT" families are
 not emulated; a job reads the whole dataset into memory (fine for lab data and a few million
 rows); runs, projects and sessions live in memory and are cleared by reset.
 
@@ -54,5 +55,7 @@ HANDLERS = {("databrew", op): f"{__name__}.api:{fn}" for op, fn in (
     ("StopJobRun", "stop_job_run"),
     ("CreateProject", "create_project"), ("DescribeProject", "describe_project"), ("ListProjects", "list_projects"),
     ("UpdateProject", "update_project"), ("DeleteProject", "delete_project"),
-    ("StartProjectSession", "start_project_session"), ("SendProjectSessionAction", "send_project_session_action"))}
+    ("StartProjectSession", "start_project_session"), ("SendProjectSessionAction", "send_project_session_action"),
+    ("ListTagsForResource", "list_tags_for_resource"), ("TagResource", "tag_resource"),
+    ("UntagResource", "untag_resource"))}
 GUARDS: dict = {}

@@ -434,3 +434,50 @@ def send_project_session_action(request, ctx):
         _moto(request, ctx, "UpdateRecipe", {"Name": project.recipe_name, "Steps": steps})
     session.action_id += 1
     return EngineResponse.json({"Result": proj.result_text(doc), "Name": project.name, "ActionId": session.action_id})
+
+
+# --- tags ----------------------------------------------------------------------------------------
+
+_DESCRIBE_BY_TYPE = {"dataset": "DescribeDataset", "recipe": "DescribeRecipe", "job": "DescribeJob",
+                     "ruleset": "DescribeRuleset"}
+
+
+def _arn_parts(arn: str) -> tuple[str, str]:
+    kind, _, name = arn.split(":", 5)[-1].partition("/") if arn.count(":") >= 5 else ("", "", "")
+    if not name or (kind != "project" and kind not in _DESCRIBE_BY_TYPE):
+        raise EngineError("ValidationException", f"Invalid ResourceArn: {arn}", 400)
+    return kind, name
+
+
+def list_tags_for_resource(request, ctx):
+    """Tags given at creation (moto keeps them on its objects; projects are this engine's)."""
+    kind, name = _arn_parts(request.json().get("ResourceArn", ""))
+    if kind == "project":
+        return EngineResponse.json({"Tags": _project(request, ctx, name).tags})
+    params = {"Name": name, **({"RecipeVersion": "LATEST_WORKING"} if kind == "recipe" else {})}
+    answer = ctx.call_moto(request, _DESCRIBE_BY_TYPE[kind], params)
+    if not answer.ok:
+        raise _not_found(f"{kind.capitalize()} {name} wasn't found.")
+    return EngineResponse.json({"Tags": answer.json().get("Tags") or {}})
+
+
+def tag_resource(request, ctx):
+    params = request.json()
+    kind, name = _arn_parts(params.get("ResourceArn", ""))
+    if kind != "project":
+        raise EngineError("ValidationException", f"The local DataBrew engine keeps the tags a {kind} was created "
+                          "with; pass Tags when you create it (TagResource works on projects).", 400)
+    project = _project(request, ctx, name)
+    project.tags = {**project.tags, **(params.get("Tags") or {})}
+    return EngineResponse.json({})
+
+
+def untag_resource(request, ctx):
+    params = request.json()
+    kind, name = _arn_parts(params.get("ResourceArn", ""))
+    if kind != "project":
+        raise EngineError("ValidationException", f"The local DataBrew engine keeps the tags a {kind} was created "
+                          "with (UntagResource works on projects).", 400)
+    project = _project(request, ctx, name)
+    project.tags = {k: v for k, v in project.tags.items() if k not in set(params.get("TagKeys") or [])}
+    return EngineResponse.json({})
