@@ -21,6 +21,15 @@ def moto_json(ctx, request, operation: str | None = None, params: dict | None = 
     return answer.json()
 
 
+_LIST_FILTERS = ("NameContains", "CreationTimeAfter", "CreationTimeBefore", "LastModifiedTimeAfter",
+                 "LastModifiedTimeBefore")
+
+
+def list_filters(params: dict) -> dict:
+    """The filters of a List*Jobs request that moto applies itself."""
+    return {k: params[k] for k in _LIST_FILTERS if k in params}
+
+
 def check_role(ctx, role_arn: str, region: str) -> None:
     """CreateTrainingJob, CreateModel ... refuse a role SageMaker cannot assume, as on AWS."""
     try:
@@ -93,8 +102,7 @@ def describe_training_job(request, ctx):
 
 def list_training_jobs(request, ctx):
     params = request.json()
-    filters = {k: params[k] for k in ("NameContains", "CreationTimeAfter", "CreationTimeBefore",
-                                      "LastModifiedTimeAfter", "LastModifiedTimeBefore") if k in params}
+    filters = list_filters(params)
     runs = engine_state(ctx).training
     items = []
     for summary in moto_json(ctx, request, "ListTrainingJobs", filters).get("TrainingJobSummaries") or []:

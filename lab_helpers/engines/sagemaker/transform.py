@@ -25,7 +25,7 @@ from ...endpoint.registry import EngineError, EngineResponse
 from ..platform.acting import RoleNotAssumable
 from ..platform.jobs import Job
 from ..ports import StoreError
-from .api import TRAINING_WORKERS, moto_json, page
+from .api import TRAINING_WORKERS, list_filters, moto_json, page
 from .channels import ChannelError, objects, split_s3
 from .models import ModelUnavailable, ServingProcess, fetch, spec_from_description
 from .state import engine_state
@@ -224,8 +224,7 @@ def describe_transform_job(request, ctx):
 
 def list_transform_jobs(request, ctx):
     params = request.json()
-    filters = {k: params[k] for k in ("NameContains", "CreationTimeAfter", "CreationTimeBefore",
-                                      "LastModifiedTimeAfter", "LastModifiedTimeBefore") if k in params}
+    filters = list_filters(params)
     runs = engine_state(ctx).transforms
     items = []
     for summary in moto_json(ctx, request, "ListTransformJobs", filters).get("TransformJobSummaries") or []:
