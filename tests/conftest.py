@@ -121,13 +121,23 @@ def workspace(endpoint, monkeypatch):
     reset endpoint. LABKIT_HOME has to be the endpoint's own home (the local target refuses an endpoint
     serving another workspace), so the files a workspace keeps there, its guid and its progress store,
     are removed first: every test starts as a new learner."""
-    from lab_helpers import config
-    from lab_helpers.grading.notebook import Session
+    return new_learner(endpoint, monkeypatch)
 
+
+def point_at(endpoint, monkeypatch) -> None:
+    """LABKIT_* for the local target on the session endpoint (its home is the workspace's home)."""
     monkeypatch.setenv("LABKIT_HOME", str(endpoint.app.context.home))
     monkeypatch.setenv("LABKIT_PORT", str(endpoint.port))
     monkeypatch.delenv("LABKIT_TARGET", raising=False)
     monkeypatch.delenv("LABKIT_CATCHUP", raising=False)
+
+
+def new_learner(endpoint, monkeypatch):
+    """A Session for a new learner: the workspace's guid and progress store removed, the stack provisioned."""
+    from lab_helpers import config
+    from lab_helpers.grading.notebook import Session
+
+    point_at(endpoint, monkeypatch)
     settings = config.load()
     for path in (settings.workspace_file, settings.progress_db):
         path.unlink(missing_ok=True)

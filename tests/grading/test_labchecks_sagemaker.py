@@ -6,11 +6,7 @@ each check is tested on its own: the full notebook runs under nbval and catch-up
 from __future__ import annotations
 
 import json
-import time
 
-import pytest
-
-from lab_helpers.grading.labchecks import sagemaker as checks
 from tests.engines.sagemaker.support import csv_rows, signal_data, wait_endpoint, wait_training, wait_transform
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"

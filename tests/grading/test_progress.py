@@ -1,9 +1,9 @@
 """Progress: attempts recorded in SQLite; summary uses the latest attempt; HTML report has charts."""
-from lab_helpers.grading.bank import EXAMS, validate_question
+from lab_helpers.grading.bank import EXAMS
 from lab_helpers.grading.checks import CheckResult
 from lab_helpers.grading.progress import ProgressStore, html_report, notebook_questions, render_text, summary
 from lab_helpers.grading.quiz import grade
-from tests.grading.test_quiz import BASE, SINGLE, q
+from tests.grading.test_quiz import SINGLE, q
 
 
 def test_latest_check_result_wins_and_quiz_scores_count(tmp_path):
