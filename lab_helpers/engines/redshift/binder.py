@@ -25,6 +25,10 @@ def referenced_columns(tree: exp.Expression) -> set[str] | None:
 class Binder:
     def __init__(self, session):
         self.session = session
+        # Whether the statement read something besides the warehouse's own tables and stored views (a
+        # system view filled now, a Spectrum scan): its DuckDB SQL names this session's temp views and
+        # must not be reused by another statement.
+        self.volatile = False
 
     def prepare(self, tree: exp.Expression, skip: set[int] | None = None, depth: int = 0) -> exp.Expression:
         """Fix functions, fold names, and replace table references (except the ids in ``skip``)."""
@@ -54,12 +58,16 @@ class Binder:
             alias = node.args.get("alias")
             alias = alias.copy() if alias is not None else exp.TableAlias(this=exp.to_identifier(name, quoted=True))
             if system.is_system(schema, name):
+                self.volatile = True
                 view = system.register(self.session, schema, name)
                 node.replace(exp.Table(this=exp.to_identifier(view, quoted=True), alias=alias))
             elif schema in externals:
-                view = spectrum.scan(self.session, schema, name, needed)
+                self.volatile = True
+                view = spectrum.scan(self.session, schema, name, needed, node)
                 node.replace(exp.Table(this=exp.to_identifier(view, quoted=True), alias=alias))
             else:
+                if schema is None and not any((s, name) in views for s in self.session.search_path):
+                    continue   # no stored view of that name on the search path: DuckDB resolves the table
                 key = (schema or self.session.lookup_schema(name), name)
                 view = views.get(key)
                 if view is not None and view["kind"] != "materialized":

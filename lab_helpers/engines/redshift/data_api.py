@@ -26,6 +26,10 @@ from .types import column_metadata, data_api_cell, text_value
 WORKERS = 4
 PAGE_ROWS = 10_000          # records per GetStatementResult page (AWS pages by size, ~100 MB)
 FINAL = ("FINISHED", "FAILED", "ABORTED")
+# DescribeStatement of a statement still running answers when it ends or after this long, whichever
+# comes first (a bounded long poll): a client polling a fast statement sees FINISHED on its first
+# call instead of sleeping between polls, and a slow one is still seen SUBMITTED/PICKED/STARTED.
+DESCRIBE_WAIT_S = 0.1
 
 
 # --- where a statement runs --------------------------------------------------------------------
@@ -129,16 +133,18 @@ def _submit(request, ctx, p: dict, sqls: list[str], batch: bool):
 def _run(st, stmt: Statement, params: dict | None, job: Job) -> None:
     stmt.status = "PICKED"
     stmt.updated = time.time()
-    session = None
+    session = warehouse = None
     finished = threading.Event()
+    unhook = None
     try:
         try:
-            session = st.warehouse(stmt.target, stmt.database).session(stmt.db_user)
+            warehouse = st.warehouse(stmt.target, stmt.database)
+            session = warehouse.borrow(stmt.db_user)
         except RedshiftError as e:
             raise RedshiftError(e.message if e.sqlstate != "3D000" else f'database "{stmt.database}" does not exist',
                                 e.sqlstate) from None
         stmt.pid = session.pid
-        job.on_cancel(lambda s=session: s.keep_interrupting(finished))
+        unhook = job.on_cancel(lambda s=session: s.keep_interrupting(finished))
         stmt.status, stmt.updated = "STARTED", time.time()
         t0 = time.perf_counter_ns()
         if stmt.is_batch:
@@ -177,8 +183,11 @@ def _run(st, stmt: Statement, params: dict | None, job: Job) -> None:
             sub.updated = stmt.updated
         if stmt.duration_ns < 0:
             stmt.duration_ns = int((stmt.updated - stmt.created) * 1e9)
+        if unhook is not None:
+            unhook()
         if session is not None:
-            session.close()
+            # An untouched session serves the next statement (no new DuckDB connection to set up).
+            warehouse.give_back(session, stmt.status == "FINISHED" and not job.cancelled)
 
 
 def _current(stmt: Statement):
@@ -216,9 +225,9 @@ def _get(ctx, sid: str) -> tuple[Statement, SubStatement | None]:
     return stmt, (stmt.subs[int(n) - 1] if n else None)
 
 
-def _wait(stmt: Statement, p: dict) -> None:
-    wait = min(int(p.get("WaitTimeSeconds") or 0), 60)
-    if wait and stmt.job is not None:
+def _wait(stmt: Statement, p: dict, default: float = 0.0) -> None:
+    wait = min(int(p.get("WaitTimeSeconds") or 0), 60) or default
+    if wait and stmt.job is not None and stmt.status not in FINAL:
         stmt.job.wait(wait)
 
 
@@ -242,7 +251,7 @@ def _size(result) -> int:
 def describe_statement(request, ctx):
     p = request.json()
     stmt, sub = _get(ctx, p["Id"])
-    _wait(stmt, p)
+    _wait(stmt, p, DESCRIBE_WAIT_S)
     if sub is not None:
         return EngineResponse.json({**_sub_view(sub), "Database": stmt.database, "DbUser": stmt.db_user})
     first = stmt.subs[0]

@@ -113,7 +113,7 @@ def glue_table(session, schema: str, name: str) -> tuple[dict, dict]:
     return info, table
 
 
-def scan(session, schema: str, name: str, needed: set[str] | None) -> str:
+def scan(session, schema: str, name: str, needed: set[str] | None, node=None) -> str:
     """A temp view over the external table's data, read as the schema's role; returns its name."""
     info, table = glue_table(session, schema, name)
     if (table.get("TableType") or "").upper() == "VIRTUAL_VIEW":

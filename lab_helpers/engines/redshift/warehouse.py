@@ -16,6 +16,8 @@ import json
 import threading
 import time
 import warnings
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -49,6 +51,18 @@ _META_DDL = [
 ]
 _query_ids = itertools.count(int(time.time()) % 1_000_000 * 10)
 _pids = itertools.count(1073741824 + int(time.time()) % 100000)
+TRANSLATIONS = 512          # queries whose DuckDB SQL a warehouse keeps (least recently used dropped)
+IDLE_SESSIONS = 8           # untouched Data API sessions a warehouse keeps for the next statements
+_CATALOG_WORDS = (["CREATE"], ["DROP"], ["ALTER"], ["ROLLBACK"], ["ABORT"], ["COMMIT"], ["END"], ["REFRESH"])
+
+
+@dataclass
+class Translation:
+    """A query's DuckDB SQL, valid until the warehouse's catalog changes: what parsing, binding and
+    generating cost once (~1-5 ms of sqlglot per statement), and its result columns once described."""
+    sql: str
+    has_placeholders: bool
+    described: dict = field(default_factory=dict)    # number of parameters -> (names, pg types)
 
 
 class Lake(Protocol):
@@ -83,6 +97,11 @@ class Warehouse:
         self._lock = threading.Lock()
         self.sessions: set[Session] = set()
         self._meta: dict[str, object] = {}      # committed external schemas and views, read once per change
+        # Bumped by every statement that may change the catalog (tables, schemas, views, external
+        # schemas, a transaction's end): what was translated under an older generation is dropped.
+        self.generation = 0
+        self._translations: OrderedDict[tuple, Translation] = OrderedDict()
+        self._idle: dict[str, list[Session]] = {}
 
     def meta(self, name: str, session: "Session", load):
         """A cached read of the hidden catalog; a session inside a transaction reads its own view of it."""
@@ -99,6 +118,26 @@ class Warehouse:
     def meta_changed(self) -> None:
         with self._lock:
             self._meta.clear()
+            self._translations.clear()
+            self.generation += 1
+
+    # -- translated queries ----------------------------------------------------------------------
+    def translation(self, key: tuple) -> Translation | None:
+        with self._lock:
+            found = self._translations.get(key)
+            if found is not None:
+                self._translations.move_to_end(key)
+            return found
+
+    def remember(self, key: tuple, generation: int, translation: Translation) -> None:
+        """Keep a translation made under ``generation`` unless the catalog changed meanwhile."""
+        with self._lock:
+            if generation != self.generation:
+                return
+            self._translations[key] = translation
+            self._translations.move_to_end(key)
+            while len(self._translations) > TRANSLATIONS:
+                self._translations.popitem(last=False)
 
     def default_role(self) -> str:
         return self._default_role() or ""
@@ -109,8 +148,30 @@ class Warehouse:
             self.sessions.add(s)
             return s
 
+    # -- Data API sessions -------------------------------------------------------------------------
+    def borrow(self, user: str) -> "Session":
+        """A session for one Data API statement: a kept one that no statement has changed (no SET, temp
+        object, transaction or failure: indistinguishable from a new one, but with a new pid), else new."""
+        with self._lock:
+            idle = self._idle.get(user)
+            if idle:
+                s = idle.pop()
+                s.pid = next(_pids)
+                return s
+        return self.session(user)
+
+    def give_back(self, s: "Session", ok: bool) -> None:
+        if ok and s.pristine and not s._closed:
+            with self._lock:
+                idle = self._idle.setdefault(s.user, [])
+                if s in self.sessions and len(idle) < IDLE_SESSIONS:
+                    idle.append(s)
+                    return
+        s.close()
+
     def close(self) -> None:
         with self._lock:
+            self._idle.clear()
             sessions, self.sessions = list(self.sessions), set()
         for s in sessions:
             s.close()
@@ -135,6 +196,10 @@ class Session:
         self.con.execute("SET search_path = 'public'")
         self.con.execute("SET schema = 'public'")
         self._closed = False
+        self.pristine = True           # only plain queries ran: nothing a next user could notice
+        self._catalog_in_transaction = False
+        self._transaction_generation = 0
+        self._plain = self._into = False
 
     # -- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -207,14 +272,26 @@ class Session:
         if words[:1] == ["SHOW"]:
             return ddl.show(self, text)
         try:
-            tree = parse(text)
-            binder = self.binder()
-            tree = binder.prepare(tree)
-            inner = binder.select_sql(tree)
-            params = [None] * nparams if nparams and tree.find(exp.Placeholder, exp.Parameter) else None
+            translation = self._cached(text)
+            if translation is None:
+                tree = parse(text)
+                if isinstance(tree, (exp.Query, exp.Values)) and not tree.find(exp.Into):
+                    translation = self._translate(text, tree)
+                else:
+                    binder = self.binder()
+                    tree = binder.prepare(tree)
+                    translation = Translation(binder.select_sql(tree), bool(tree.find(exp.Placeholder, exp.Parameter)),
+                                              None)
+            known = (translation.described or {}).get(nparams)
+            if known is not None:
+                return Result(list(known[0]), list(known[1]), None, 0, "DESCRIBE")
+            params = [None] * nparams if nparams and translation.has_placeholders else None
             # A relation is bound, not run: its columns and types cost no scan.
-            rel = self.con.sql(inner, params=params) if params else self.con.sql(inner)
-            return Result(list(rel.columns), [pg_type(str(t)) for t in rel.types], None, 0, "DESCRIBE")
+            rel = self.con.sql(translation.sql, params=params) if params else self.con.sql(translation.sql)
+            names, types = list(rel.columns), [pg_type(str(t)) for t in rel.types]
+            if translation.described is not None:
+                translation.described[nparams] = (tuple(names), tuple(types))
+            return Result(names, types, None, 0, "DESCRIBE")
         except (duckdb.InterruptException, StatementCancelled):
             raise StatementCancelled() from None
         except duckdb.Error as e:
@@ -231,8 +308,8 @@ class Session:
                                 "25P02")
         self.scanned_bytes = 0
         query_id = next(_query_ids)
-        changes_catalog = first_words(text, 1)[:1] in (["CREATE"], ["DROP"], ["ALTER"], ["ROLLBACK"], ["ABORT"],
-                                                       ["COMMIT"], ["END"], ["REFRESH"])
+        changes_catalog = first_words(text, 1)[:1] in _CATALOG_WORDS
+        self._plain = False
         try:
             result = self._dispatch(text, params or {}, query_id)
         except (duckdb.InterruptException, StatementCancelled):
@@ -245,8 +322,13 @@ class Session:
             self._after_failure()
             raise translate(e, text) from None
         finally:
+            if not self._plain:
+                self.pristine = False
+                changes_catalog = changes_catalog or self._into
             if changes_catalog:
                 self.warehouse.meta_changed()
+                if self.in_transaction:
+                    self._catalog_in_transaction = True
         result.query_id = query_id
         return result
 
@@ -255,6 +337,10 @@ class Session:
             self.failed_transaction = True
 
     def _dispatch(self, text: str, params: dict | list, query_id: int) -> Result:
+        self._into = False
+        known = self._cached(text)
+        if known is not None:
+            return self._run_translation(known, params)
         words = first_words(text, 4)
         head = " ".join(words)
         if head.startswith("CREATE EXTERNAL SCHEMA"):
@@ -289,7 +375,45 @@ class Session:
         if isinstance(tree, exp.Command):
             raise RedshiftError(f"{tree.name.upper()} {str(tree.expression or '')[:40].strip()} is not supported by "
                                 "the local Redshift engine", "0A000")
+        if isinstance(tree, (exp.Query, exp.Values)):
+            if tree.find(exp.Into):
+                self._into = True     # SELECT ... INTO creates a table
+            else:
+                return self._run_translation(self._translate(text, tree), params)
         return ddl.statement(self, tree, params)
+
+    # -- plain queries: translated once per catalog generation -------------------------------------
+    def _cache_key(self, text: str) -> tuple | None:
+        """The translation-cache key of ``text`` for this session, or None when the session must translate
+        afresh: inside a transaction that changed the catalog, or that began before the last change."""
+        if self.in_transaction and (self._catalog_in_transaction or
+                                    self._transaction_generation != self.warehouse.generation):
+            return None
+        return (text, tuple(self.search_path))
+
+    def _cached(self, text: str) -> Translation | None:
+        key = self._cache_key(text)
+        return self.warehouse.translation(key) if key is not None else None
+
+    def _translate(self, text: str, tree: exp.Expression) -> Translation:
+        """Bind and generate a query (SELECT, WITH, VALUES, set operations); kept for the next statement
+        with the same text when it read only the warehouse's tables and stored views."""
+        key, generation = self._cache_key(text), self.warehouse.generation
+        binder = self.binder()
+        tree = binder.prepare(tree)
+        translation = Translation(binder.select_sql(tree), bool(tree.find(exp.Placeholder, exp.Parameter)))
+        if key is not None and not binder.volatile:
+            self.warehouse.remember(key, generation, translation)
+        elif binder.volatile:
+            translation.described = None      # temp views of this statement: never reused
+        return translation
+
+    def _run_translation(self, translation: Translation, params: dict | list) -> Result:
+        if params and not translation.has_placeholders:
+            params = None     # every placeholder was rewritten away (a driver's catalog probe)
+        result = self.query(translation.sql, params)
+        self._plain = translation.described is not None     # no temp view, SET, transaction or DDL
+        return result
 
     def _transaction(self, word: str) -> Result:
         if word in ("BEGIN", "START"):
@@ -298,6 +422,7 @@ class Session:
                 return self.tagged("BEGIN")
             self.con.execute("BEGIN TRANSACTION")
             self.in_transaction, self.failed_transaction = True, False
+            self._catalog_in_transaction, self._transaction_generation = False, self.warehouse.generation
             return self.tagged("BEGIN")
         if not self.in_transaction:
             return self.tagged("COMMIT" if word in ("COMMIT", "END") else "ROLLBACK")
@@ -307,7 +432,7 @@ class Session:
         else:
             self.con.execute("ROLLBACK")
             tag = "ROLLBACK"
-        self.in_transaction = self.failed_transaction = False
+        self.in_transaction = self.failed_transaction = self._catalog_in_transaction = False
         return self.tagged(tag)
 
     def query(self, duck_sql: str, params: dict | list | None = None) -> Result:
