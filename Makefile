@@ -15,7 +15,7 @@ ifeq ($(shell id -u),0)
 JUPYTER_FLAGS += --allow-root
 endif
 
-.PHONY: lab test install build clean-venv chromium
+.PHONY: lab test install build clean-venv chromium ministack
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "labkit needs Python 3.11 or newer on PATH (python3.11, python3.12, ...)."; exit 1; }
@@ -35,7 +35,7 @@ lab: install
 	@echo "Opening JupyterLab on $(WORK)/, your own copies of labs/ (Ctrl+C stops JupyterLab; 'labkit down' stops the endpoint)."
 	$(BIN)/jupyter lab $(JUPYTER_FLAGS) --notebook-dir=$(WORK)
 
-test: install chromium
+test: install chromium ministack
 	bash .ci/test-all.sh
 
 # The browser tests drive Debian's chromium through pip playwright. Never `playwright install`: it
@@ -48,6 +48,18 @@ chromium:
 	  else \
 	    echo "The browser tests need Debian's chromium: sudo apt-get install -y chromium (they fail without it)."; \
 	  fi; }
+
+# MiniStack (tests/targets/test_ministack.py runs the labs' checks against it) in a venv of its own:
+# its botocore pin cannot share the kit's. Pinned in .ci/ministack-requirements.txt; tests never download.
+MINISTACK := $(VENV)/labkit-ministack
+$(MINISTACK)/.installed: .ci/ministack-requirements.txt
+	@test -n "$(PYTHON)" || { echo "labkit needs Python 3.11 or newer on PATH (python3.11, python3.12, ...)."; exit 1; }
+	@rm -rf $(MINISTACK)
+	$(PYTHON) -m venv $(MINISTACK)
+	$(MINISTACK)/bin/python -m pip install --quiet --disable-pip-version-check -r .ci/ministack-requirements.txt
+	@touch $@
+
+ministack: $(MINISTACK)/.installed
 
 build: install
 	$(BIN)/labkit build

@@ -14,6 +14,8 @@ The kit sets one of those for each service it must serve itself:
   ``/_localstack/health``.
 
 Everything else (SQS, SNS, DynamoDB, Kinesis, ... when LocalStack serves them) stays on LocalStack.
+MiniStack (a LocalStack-compatible emulator from PyPI, no Docker) answers the same health route, naming
+a few services by endpoint prefix (HEALTH_ALIASES); tests/targets/test_ministack.py runs the labs on it.
 So with today's labs, the data-lake flow runs on the kit's endpoint and LocalStack serves the rest.
 """
 from __future__ import annotations
@@ -30,6 +32,9 @@ ENGINE_STATE = ("s3", "kms", "iam", "sts", "lambda", "logs", "secretsmanager", "
 OTHER_KNOWN = ("budgets", "organizations", "cloudwatch", "events", "sns", "sqs", "dynamodb", "kinesis", "firehose",
                "stepfunctions", "cloudformation", "resourcegroupstaggingapi")
 SERVED_STATES = ("available", "running")
+# LocalStack's health names services as boto3 names clients; MiniStack's names some by their endpoint
+# prefix instead (botocore's ``endpointPrefix``): the names either may report for a known service.
+HEALTH_ALIASES = {"cloudwatch": ("monitoring",), "stepfunctions": ("states",), "resourcegroupstaggingapi": ("tagging",)}
 
 
 @functools.lru_cache(maxsize=None)
@@ -43,9 +48,11 @@ def env_var(service: str) -> str:
 
 
 def served_by(health: dict | None) -> set[str]:
-    """The services a LocalStack reports as available or running (its /_localstack/health)."""
+    """The services a LocalStack reports as available or running (its /_localstack/health), by boto3
+    client name (an alias such as MiniStack's "monitoring" counts for "cloudwatch")."""
     services = (health or {}).get("services") or {}
-    return {name for name, state in services.items() if str(state).lower() in SERVED_STATES}
+    served = {name for name, state in services.items() if str(state).lower() in SERVED_STATES}
+    return served | {service for service, aliases in HEALTH_ALIASES.items() if served & set(aliases)}
 
 
 @dataclass

@@ -47,6 +47,21 @@ def test_plan_sends_the_engines_and_their_state_to_the_kit_and_keeps_what_locals
     assert "AWS_ENDPOINT_URL_SQS" not in env
 
 
+def test_health_names_by_endpoint_prefix_count_for_the_client_name():
+    """MiniStack's health says "monitoring", "states", "tagging" where LocalStack says "cloudwatch",
+    "stepfunctions", "resourcegroupstaggingapi": either keeps the service on the emulator."""
+    import botocore.session
+
+    models = botocore.session.get_session()
+    for service, aliases in routing.HEALTH_ALIASES.items():
+        assert models.get_service_model(service).endpoint_prefix in aliases
+    plan = routing.plan({"services": {"monitoring": "available", "states": "available", "tagging": "available",
+                                      "athena": "available"}}, "http://kit", "http://ms")
+    assert {"cloudwatch", "stepfunctions", "resourcegroupstaggingapi"} <= set(plan.localstack)
+    assert "athena" in plan.kit and "monitoring" not in plan.kit and "monitoring" not in plan.localstack
+    assert routing.plan({"services": {"monitoring": "disabled"}}, "http://kit", "http://ms").kit["cloudwatch"]
+
+
 def test_botocore_follows_the_variables(monkeypatch):
     plan = routing.plan({"services": {"sqs": "running"}}, "http://127.0.0.1:4600", "http://ls:4566")
     for key, value in plan.env().items():
