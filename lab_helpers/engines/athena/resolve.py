@@ -170,57 +170,8 @@ class Resolver:
     # --- partition pruning ---------------------------------------------------------------------
 
     def _prune(self, node: exp.Table, alias: str, table: dict, partitions: list[dict]) -> list[dict]:
-        """Keep only partitions whose values satisfy the WHERE conjuncts that use partition keys
-        alone, evaluated by DuckDB over a small table of the partition values."""
-        keys = [(k["Name"].lower(), k.get("Type") or "string") for k in table.get("PartitionKeys") or []]
-        names = {k for k, _ in keys}
-        usable = []
-        for cond in self._candidate_conjuncts(node):
-            cols = list(cond.find_all(exp.Column))
-            if not cols or any(c.name.lower() not in names or (c.table and c.table.lower()
-                                                               not in (alias.lower(), node.name.lower())) for c in cols):
-                continue
-            if cond.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window, exp.Rand):
-                continue
-            cond = cond.copy()
-            for c in cond.find_all(exp.Column):
-                c.set("table", None)
-                c.set("db", None)
-            usable.append(cond)
-        if not usable or not partitions:
-            return partitions
-        try:
-            rows = ", ".join(
-                "(" + ", ".join([str(i)] + [
-                    "NULL" if v is None else f"CAST({quote_str(v)} AS {parse_hive(t).duckdb()})"
-                    for v, (_, t) in zip(p.get("Values") or [], keys)]) + ")"
-                for i, p in enumerate(partitions))
-            where = " AND ".join(rewrite(c, "", self.date_columns).sql(dialect="duckdb") for c in usable)
-            cols = ", ".join(["__idx"] + [quote_ident(k) for k, _ in keys])
-            keep = {r[0] for r in self.con.sql(f"SELECT __idx FROM (VALUES {rows}) AS __p({cols}) WHERE {where}").fetchall()}
-        except Exception:   # noqa: BLE001 - a predicate DuckDB cannot evaluate here just disables pruning
-            return partitions
-        return [p for i, p in enumerate(partitions) if i in keep]
-
-    @staticmethod
-    def _candidate_conjuncts(node: exp.Table) -> list[exp.Expression]:
-        parent = node.parent
-        if isinstance(parent, exp.From):
-            select = parent.parent
-            if not isinstance(select, exp.Select):
-                return []
-            if any((j.side or "").upper() in ("RIGHT", "FULL") for j in select.args.get("joins") or []):
-                return []
-            on = None
-        elif isinstance(parent, exp.Join):
-            select = parent.parent
-            if (parent.side or "").upper() in ("LEFT", "FULL") or not isinstance(select, exp.Select):
-                return []
-            on = parent.args.get("on")
-        else:
-            return []
-        where = select.args.get("where")
-        return conjuncts(where.this if where is not None else None) + conjuncts(on)
+        return prune_partitions(self.con, node, alias, table, partitions,
+                                lambda cond: rewrite(cond, "", self.date_columns).sql(dialect="duckdb"))
 
     # --- information_schema ----------------------------------------------------------------------
 
@@ -260,3 +211,61 @@ class Resolver:
         self.con.register(view, pa.table({k: pa.array(v, pa.int64() if k == "ordinal_position" else pa.string())
                                           for k, v in data.items()}))
         return view
+
+
+def prune_partitions(con, node: exp.Table, alias: str, table: dict, partitions: list[dict] | None,
+                     render=lambda cond: cond.sql(dialect="duckdb")) -> list[dict] | None:
+    """The partitions of ``table`` (referenced by ``node``, named ``alias`` in its query) whose values
+    satisfy the WHERE/ON conjuncts that use partition keys alone, evaluated by DuckDB (``con``) over a
+    small table of the partition values; ``render`` turns a conjunct into DuckDB SQL. Whatever cannot
+    be decided (no such conjunct, an outer join, a predicate DuckDB cannot evaluate) keeps every
+    partition. Athena and Redshift Spectrum both read only what is returned."""
+    keys = [(k["Name"].lower(), k.get("Type") or "string") for k in table.get("PartitionKeys") or []]
+    names = {k for k, _ in keys}
+    usable = []
+    for cond in _candidate_conjuncts(node):
+        cols = list(cond.find_all(exp.Column))
+        if not cols or any(c.name.lower() not in names or (c.table and c.table.lower()
+                                                           not in (alias.lower(), node.name.lower())) for c in cols):
+            continue
+        if cond.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window, exp.Rand):
+            continue
+        cond = cond.copy()
+        for c in cond.find_all(exp.Column):
+            c.set("table", None)
+            c.set("db", None)
+        usable.append(cond)
+    if not usable or not partitions:
+        return partitions
+    try:
+        rows = ", ".join(
+            "(" + ", ".join([str(i)] + [
+                "NULL" if v is None else f"CAST({quote_str(v)} AS {parse_hive(t).duckdb()})"
+                for v, (_, t) in zip(p.get("Values") or [], keys)]) + ")"
+            for i, p in enumerate(partitions))
+        where = " AND ".join(render(c) for c in usable)
+        cols = ", ".join(["__idx"] + [quote_ident(k) for k, _ in keys])
+        keep = {r[0] for r in con.sql(f"SELECT __idx FROM (VALUES {rows}) AS __p({cols}) WHERE {where}").fetchall()}
+    except Exception:   # noqa: BLE001 - a predicate DuckDB cannot evaluate here just disables pruning
+        return partitions
+    return [p for i, p in enumerate(partitions) if i in keep]
+
+
+def _candidate_conjuncts(node: exp.Table) -> list[exp.Expression]:
+    parent = node.parent
+    if isinstance(parent, exp.From):
+        select = parent.parent
+        if not isinstance(select, exp.Select):
+            return []
+        if any((j.side or "").upper() in ("RIGHT", "FULL") for j in select.args.get("joins") or []):
+            return []
+        on = None
+    elif isinstance(parent, exp.Join):
+        select = parent.parent
+        if (parent.side or "").upper() in ("LEFT", "FULL") or not isinstance(select, exp.Select):
+            return []
+        on = parent.args.get("on")
+    else:
+        return []
+    where = select.args.get("where")
+    return conjuncts(where.this if where is not None else None) + conjuncts(on)

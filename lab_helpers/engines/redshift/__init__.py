@@ -19,7 +19,11 @@ no redshift-serverless at all. This engine owns both:
   ``up``; an endpoint reset wipes them); Redshift SQL parsed by sqlglot (``read="redshift"``) with the kit's own handling of
   CREATE EXTERNAL SCHEMA, COPY, UNLOAD, materialized and late-binding views; Spectrum reads S3
   through the Athena engine's scan layer **as the external schema's IAM role** (iam_lite applies KMS
-  key policies); Redshift's error texts; SVV_/STL_/SYS_ system views and PG_TABLE_DEF.
+  key policies), reading only the partitions a WHERE on partition columns selects
+  (SYS_EXTERNAL_QUERY_DETAIL shows partitions and files per scan); Redshift's error texts; SVV_/STL_/SYS_
+  system views and PG_TABLE_DEF. A query's DuckDB SQL is kept per warehouse until the catalog changes,
+  Data API statements reuse sessions no statement changed, and DescribeStatement of a running
+  statement answers when it ends (at most 0.1 s later: a bounded long poll; statuses stay real).
 
 LIMITATIONS:
 - DuckDB semantics underneath: no distribution, slices or sort order (DISTSTYLE, DISTKEY, SORTKEY,
@@ -31,7 +35,8 @@ LIMITATIONS:
   data sharing, CREATE EXTERNAL TABLE (create the table in Glue), writing to external tables,
   federated queries, Redshift ML, SUPER/PartiQL navigation, COPY from ORC/Avro/fixed-width/JSONPaths,
   BZIP2/LZOP, cross-database queries, query monitoring rules, sessions kept alive across Data API
-  calls (SessionId), Spectrum partition pruning (every partition is read; results are the same).
+  calls (SessionId). Spectrum prunes partitions only on WHERE/inner-join conjuncts that name partition
+  columns alone (as the Athena engine does); anything else reads every partition (same results).
 - The wire port (``pgwire``, pg-mimic) speaks the PostgreSQL v3 protocol without TLS (clients pass
   ``sslmode=disable`` / ``ssl=False``); MD5 password logins only (no IAM plugin login in the driver: get
   temporary credentials with GetCredentials); an unknown database is reported by the first statement,

@@ -4,7 +4,10 @@
 the warehouse; a query naming ``s.t`` gets ``db.t`` from Glue and reads its S3 objects with
 ``athena.scan.TableScanner`` (one reader for both engines: same SerDes, partitions and catalog
 types) **as the schema's IAM role** — so a role that may not use the lake's KMS key fails the query
-the way Spectrum does (S3 answers 403, code 15007).
+the way Spectrum does (S3 answers 403, code 15007). A WHERE (or inner-join ON) conjunct on partition
+columns alone prunes partitions with the Athena engine's ``prune_partitions``: only the matching
+partitions are listed and read. Each scan is logged for SYS_EXTERNAL_QUERY_DETAIL (partitions in
+the table and qualified, files and bytes read).
 """
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ import datetime as dt
 import re
 
 from ..athena.errors import AthenaQueryError
-from ..athena.scan import TableScanner
+from ..athena.resolve import prune_partitions
+from ..athena.scan import TableScanner, storage_format
 from ..ports import CatalogError
 from .errors import RedshiftError, schema_missing
 from .sqltext import Options, quote_str, tokens, unquote_ident
@@ -114,7 +118,9 @@ def glue_table(session, schema: str, name: str) -> tuple[dict, dict]:
 
 
 def scan(session, schema: str, name: str, needed: set[str] | None, node=None) -> str:
-    """A temp view over the external table's data, read as the schema's role; returns its name."""
+    """A temp view over the external table's data, read as the schema's role; returns its name.
+    ``node`` is the table's reference in the statement (its WHERE prunes partitions)."""
+    started = dt.datetime.now(dt.timezone.utc)
     info, table = glue_table(session, schema, name)
     if (table.get("TableType") or "").upper() == "VIRTUAL_VIEW":
         raise RedshiftError(f"Spectrum cannot query the Athena view {schema}.{name}: views in the Data Catalog "
@@ -123,20 +129,34 @@ def scan(session, schema: str, name: str, needed: set[str] | None, node=None) ->
     store = session.warehouse.lake.store_as(role, info["region"])
     catalog = session.warehouse.lake.catalog(info["region"])
     partitions = None
+    total = 0
     if table.get("PartitionKeys"):
         try:
             partitions = catalog.get_partitions(info["database"], name)
         except CatalogError as e:
             raise RedshiftError(f"Spectrum Scan Error: {e.message}", "XX000") from None
+        total = len(partitions)
+        if node is not None:
+            partitions = prune_partitions(session.con, node, node.alias_or_name, table, partitions)
     try:
         result = TableScanner(store, session.con).scan(table, partitions, needed)
     except AthenaQueryError as e:
         raise spectrum_error(e, table) from None
     session.scanned_bytes += result.scanned_bytes
+    sd = table.get("StorageDescriptor") or {}
+    session.warehouse.log_external_scan(session, {
+        "start_time": started, "total_partitions": total,
+        "qualified_partitions": len(partitions) if partitions is not None else 0,
+        "scanned_files": len(result.paths), "returned_bytes": result.scanned_bytes,
+        "file_format": _FORMATS.get(storage_format(sd), storage_format(sd)), "file_location": sd.get("Location") or "",
+        "table": f"{schema}.{name}"})
     session.temp_n += 1
     view = f"__rs_ext{session.temp_n}"
     session.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {result.sql}")
     return view
+
+
+_FORMATS = {"parquet": "Parquet", "text": "Text", "csv": "Text", "json": "JSON", "orc": "ORC", "avro": "Avro"}
 
 
 def spectrum_error(e: AthenaQueryError, table: dict) -> RedshiftError:

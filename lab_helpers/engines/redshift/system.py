@@ -1,6 +1,8 @@
 """The system views labs look at, filled from the warehouse and the Glue catalog when a query names them:
 SVV_EXTERNAL_SCHEMAS/TABLES/COLUMNS, SVV_TABLE_INFO, SVV_TABLES, PG_TABLE_DEF, STL_LOAD_ERRORS,
-SYS_LOAD_ERROR_DETAIL, and ``information_schema.tables``/``views`` (which must list stored views).
+SYS_LOAD_ERROR_DETAIL, SYS_EXTERNAL_QUERY_DETAIL (one row per Spectrum table a statement read: partitions
+in the table and qualified by the WHERE, files and bytes read; ``returned_rows`` is NULL — the rows
+are not counted — and the view forgets its oldest rows after 10,000 scans or an endpoint restart), and ``information_schema.tables``/``views`` (which must list stored views).
 Other ``information_schema`` and ``pg_catalog`` relations are DuckDB's own (PostgreSQL-compatible)."""
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import pyarrow as pa
 
 META = "__labkit"
 VIEWS = ("svv_external_schemas", "svv_external_tables", "svv_external_columns", "svv_external_databases",
-         "svv_table_info", "svv_tables", "pg_table_def", "stl_load_errors", "sys_load_error_detail")
+         "svv_table_info", "svv_tables", "pg_table_def", "stl_load_errors", "sys_load_error_detail",
+         "sys_external_query_detail")
 _OVERRIDDEN = {("information_schema", "tables"), ("information_schema", "views")}
 
 
@@ -185,10 +188,30 @@ def _load_error_detail(session):
                      "line_number": pa.int64(), "position": pa.int32(), "error_code": pa.int32()})
 
 
+def _external_query_detail(session):
+    rows = []
+    for r in list(session.warehouse.external_scans):
+        start, end = r["start_time"], r["end_time"]
+        duration = int((end - start).total_seconds() * 1e6) if end is not None else None
+        utc = lambda t: t.replace(tzinfo=None) if t is not None else None   # noqa: E731 - UTC, as Redshift shows it
+        rows.append((100, r["query_id"], 0, 0, 0, "S3", utc(start), utc(end), duration, r["total_partitions"],
+                     r["qualified_partitions"], r["scanned_files"], None, r["returned_bytes"], r["file_format"],
+                     r["file_location"], ""))
+    return _columns(["user_id", "query_id", "transaction_id", "child_query_sequence", "segment_id", "source_type",
+                     "start_time", "end_time", "duration", "total_partitions", "qualified_partitions", "scanned_files",
+                     "returned_rows", "returned_bytes", "file_format", "file_location", "external_query_text"], rows,
+                    {"user_id": pa.int32(), "query_id": pa.int64(), "transaction_id": pa.int64(),
+                     "child_query_sequence": pa.int32(), "segment_id": pa.int32(),
+                     "start_time": pa.timestamp("us"), "end_time": pa.timestamp("us"), "duration": pa.int64(),
+                     "total_partitions": pa.int32(), "qualified_partitions": pa.int32(), "scanned_files": pa.int64(),
+                     "returned_rows": pa.int64(), "returned_bytes": pa.int64()})
+
+
 _BUILDERS = {
     "svv_external_schemas": _external_schemas, "svv_external_databases": _external_databases,
     "svv_external_tables": _external_tables, "svv_external_columns": _external_columns,
     "svv_table_info": _table_info, "svv_tables": _svv_tables, "pg_table_def": _pg_table_def,
     "stl_load_errors": _load_errors, "sys_load_error_detail": _load_error_detail,
+    "sys_external_query_detail": _external_query_detail,
     "information_schema.tables": _info_tables, "information_schema.views": _info_views,
 }

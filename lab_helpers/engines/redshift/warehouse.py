@@ -11,12 +11,13 @@ downloads, configuration locked.
 """
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import threading
 import time
 import warnings
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -53,6 +54,7 @@ _query_ids = itertools.count(int(time.time()) % 1_000_000 * 10)
 _pids = itertools.count(1073741824 + int(time.time()) % 100000)
 TRANSLATIONS = 512          # queries whose DuckDB SQL a warehouse keeps (least recently used dropped)
 IDLE_SESSIONS = 8           # untouched Data API sessions a warehouse keeps for the next statements
+EXTERNAL_LOG = 10_000       # Spectrum scans kept for SYS_EXTERNAL_QUERY_DETAIL (oldest dropped)
 _CATALOG_WORDS = (["CREATE"], ["DROP"], ["ALTER"], ["ROLLBACK"], ["ABORT"], ["COMMIT"], ["END"], ["REFRESH"])
 
 
@@ -102,6 +104,13 @@ class Warehouse:
         self.generation = 0
         self._translations: OrderedDict[tuple, Translation] = OrderedDict()
         self._idle: dict[str, list[Session]] = {}
+        self.external_scans: deque[dict] = deque(maxlen=EXTERNAL_LOG)   # SYS_EXTERNAL_QUERY_DETAIL rows
+
+    def log_external_scan(self, session: "Session", row: dict) -> None:
+        """One Spectrum scan of the statement ``session`` is running (its end time is set when it ends)."""
+        row = {"query_id": session.query_id, "end_time": None, **row}
+        session.external_rows.append(row)
+        self.external_scans.append(row)
 
     def meta(self, name: str, session: "Session", load):
         """A cached read of the hidden catalog; a session inside a transaction reads its own view of it."""
@@ -200,6 +209,8 @@ class Session:
         self._catalog_in_transaction = False
         self._transaction_generation = 0
         self._plain = self._into = False
+        self.query_id = 0
+        self.external_rows: list[dict] = []     # this statement's Spectrum scans (SYS_EXTERNAL_QUERY_DETAIL)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -307,9 +318,10 @@ class Session:
             raise RedshiftError("current transaction is aborted, commands ignored until end of transaction block",
                                 "25P02")
         self.scanned_bytes = 0
-        query_id = next(_query_ids)
+        query_id = self.query_id = next(_query_ids)
         changes_catalog = first_words(text, 1)[:1] in _CATALOG_WORDS
         self._plain = False
+        self.external_rows = []
         try:
             result = self._dispatch(text, params or {}, query_id)
         except (duckdb.InterruptException, StatementCancelled):
@@ -322,6 +334,11 @@ class Session:
             self._after_failure()
             raise translate(e, text) from None
         finally:
+            if self.external_rows:
+                ended = dt.datetime.now(dt.timezone.utc)
+                for row in self.external_rows:
+                    row["end_time"] = ended
+                self.external_rows = []
             if not self._plain:
                 self.pristine = False
                 changes_catalog = changes_catalog or self._into
