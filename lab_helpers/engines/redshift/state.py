@@ -129,19 +129,21 @@ def new_password(length: int = 24) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length - 2)) + "A1"
 
 
-# Endpoint contexts that already had a Redshift state. The context drops engine state on a reset
-# (POST /_labkit/reset, `labkit reset`) and when the endpoint stops; only a stop is followed by a new
-# context (`labkit up`), so a second state on the same context means a reset: the files go too.
-_SEEN_CONTEXTS: "weakref.WeakSet" = weakref.WeakSet()
+# Endpoint contexts that have dropped a Redshift state. The context drops engine state (``shutdown``)
+# on a reset (POST /_labkit/reset, `labkit reset`) and when the endpoint stops, and offers no way to
+# tell the two apart; only a stop is followed by a new context (`labkit up`), so a context that has
+# dropped a state and is still asked for one has been reset: the account's files (tables, control
+# plane) go too, when its first state after the reset is made. Every account of the context, not
+# only those that had a state: a reset wipes the whole endpoint.
+_RESET_CONTEXTS: "weakref.WeakSet" = weakref.WeakSet()
 
 
 class RedshiftState:
     def __init__(self, ctx):
         self.ctx = ctx
         self.root = Path(ctx.home) / "redshift"
-        if ctx in _SEEN_CONTEXTS:
+        if ctx in _RESET_CONTEXTS:
             shutil.rmtree(self.root, ignore_errors=True)
-        _SEEN_CONTEXTS.add(ctx)
         self.control = ControlPlane(self.root)
         self.warehouses: dict[tuple[str, str], Warehouse] = {}
         self.statements: dict[str, Statement] = {}
@@ -244,6 +246,7 @@ class RedshiftState:
 
     def shutdown(self) -> None:
         # The context's reset has already cancelled and waited for the statement jobs.
+        _RESET_CONTEXTS.add(self.ctx)
         for server in list(self.servers.values()):
             try:
                 server.close()

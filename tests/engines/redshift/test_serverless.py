@@ -121,3 +121,57 @@ def test_tags_on_create_and_through_tag_untag_list(rs):
     with pytest.raises(ClientError) as err:
         rs.list_tags_for_resource(resourceArn=arn.replace("namespace/", "namespace/0"))
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_restart_keeps_every_accounts_tables_and_a_reset_wipes_them(tmp_path, monkeypatch):
+    """Tables survive `labkit down`/`up` in every account, whichever account uses Redshift first
+    afterwards; POST /_labkit/reset wipes them with the rest of the endpoint."""
+    import boto3
+
+    from lab_helpers.endpoint.server import start_in_thread
+    from tests.conftest import reset_endpoint
+
+    from .conftest import DataApi
+
+    monkeypatch.setenv("LABKIT_REDSHIFT_PORT", "0")
+    home = tmp_path / "home"
+    admin = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
+
+    def learner(url):
+        creds = admin.client("sts", endpoint_url=url).assume_role(
+            RoleArn="arn:aws:iam::111111111111:role/OrganizationAccountAccessRole",
+            RoleSessionName="labkit-class")["Credentials"]
+        iam = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                                    aws_session_token=creds["SessionToken"], region_name="us-east-1"
+                                    ).client("iam", endpoint_url=url)
+        iam.create_user(UserName="learner")
+        key = iam.create_access_key(UserName="learner")["AccessKey"]
+        return boto3.session.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                                     region_name="us-east-1")
+
+    ep = start_in_thread(home)
+    try:
+        other = learner(ep.url)
+        for session, answer in ((admin, 1), (other, 2)):
+            rs = session.client("redshift-serverless", endpoint_url=ep.url)
+            rs.create_namespace(namespaceName=NAMESPACE, adminUsername=ADMIN, adminUserPassword=PASSWORD)
+            rs.create_workgroup(workgroupName=WORKGROUP, namespaceName=NAMESPACE)
+            wait_available(rs, WORKGROUP)
+            DataApi(session.client("redshift-data", endpoint_url=ep.url)).run(f"CREATE TABLE kept AS SELECT {answer} AS a")
+    finally:
+        ep.stop()
+    ep = start_in_thread(home)     # labkit down; labkit up (moto's accounts live on in this process)
+    try:
+        for session, answer in ((admin, 1), (other, 2)):
+            api = DataApi(session.client("redshift-data", endpoint_url=ep.url))
+            assert api.rows("SELECT a FROM kept") == (["a"], [(answer,)])
+        reset_endpoint(ep)
+        rs = admin.client("redshift-serverless", endpoint_url=ep.url)
+        assert rs.list_workgroups()["workgroups"] == [] and rs.list_namespaces()["namespaces"] == []
+        rs.create_namespace(namespaceName=NAMESPACE, adminUsername=ADMIN, adminUserPassword=PASSWORD)
+        rs.create_workgroup(workgroupName=WORKGROUP, namespaceName=NAMESPACE)
+        wait_available(rs, WORKGROUP)
+        api = DataApi(admin.client("redshift-data", endpoint_url=ep.url))
+        assert 'relation "kept" does not exist' in api.fail("SELECT a FROM kept")
+    finally:
+        ep.stop()
