@@ -123,7 +123,7 @@ def status_dict(settings) -> dict:
         out["engines"] = st["health"].get("engines", {})
         out["moto_version"] = st["health"].get("moto_version")
         out["uptime_seconds"] = st["health"].get("uptime_seconds")
-    for key in ("pid", "account", "arn", "identity", "error", "kit_endpoint_url", "routing"):
+    for key in ("pid", "account", "arn", "identity", "error", "kit_endpoint_url", "localstack", "routing"):
         if st.get(key) is not None:
             out[key] = st[key]
     return out

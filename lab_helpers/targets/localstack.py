@@ -5,6 +5,8 @@ crawlers, DataBrew, Redshift SQL or SageMaker training in its free edition. So t
 kit's endpoint next to it and routes, service by service, with ``AWS_ENDPOINT_URL_<SERVICE>``
 (targets/routing.py): the data-lake services and the state they share go to the kit, services this
 LocalStack reports as available stay on LocalStack. ``labkit status --json`` shows the routing.
+MiniStack (PyPI, no Docker) serves the same APIs and health route; tests/targets/test_ministack.py
+runs every lab's checks on this target against it.
 """
 from __future__ import annotations
 
@@ -98,9 +100,10 @@ class LocalStackTarget(Target):
     def start(self) -> dict:
         if self._health() is None:
             raise TargetError(
-                f"No LocalStack answers at {self.endpoint_url}. Start it yourself (it needs Docker and "
-                "LOCALSTACK_AUTH_TOKEN), set LABKIT_LOCALSTACK_URL if it runs elsewhere, or use the default "
-                "local target: unset LABKIT_TARGET.")
+                f"No LocalStack answers at {self.endpoint_url}. Start it yourself (LocalStack needs Docker and "
+                "LOCALSTACK_AUTH_TOKEN; MiniStack needs neither: `pip install ministack` in a venv of its own, then "
+                "`BIND_HOST=127.0.0.1 ministack`), "
+                "set LABKIT_LOCALSTACK_URL if it runs elsewhere, or use the default local target: unset LABKIT_TARGET.")
         self._write_aws_files()
         try:
             daemon.start(self._kit_settings)   # what LocalStack does not run, the kit's endpoint does
@@ -115,6 +118,10 @@ class LocalStackTarget(Target):
     def status(self) -> dict:
         info = self._health()
         kit = daemon.status(self._kit_settings)
+        # "health" is the kit endpoint's (its engines); "localstack" says who answered LocalStack's route.
+        emulator = {"url": self.endpoint_url, "healthy": info is not None,
+                    "edition": (info or {}).get("edition"), "version": (info or {}).get("version")}
         return {"target": self.name, "endpoint_url": self.endpoint_url, "healthy": info is not None and kit.healthy,
-                "health": info, "localstack_healthy": info is not None, "kit_endpoint_url": self.kit_url,
-                "kit_healthy": kit.healthy, "pid": kit.pid, "routing": self.routing().as_dict()}
+                "health": kit.health, "localstack": emulator, "localstack_healthy": info is not None,
+                "kit_endpoint_url": self.kit_url, "kit_healthy": kit.healthy, "pid": kit.pid,
+                "routing": self.routing().as_dict()}

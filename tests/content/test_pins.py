@@ -30,3 +30,14 @@ def test_no_localstack_and_cpu_only_xgboost():
     assert "localstack" not in text.lower()
     assert '"xgboost-cpu==' in text and '"xgboost==' not in text
     assert re.search(r'"sagemaker==2\.', text)
+
+
+def test_ministack_has_exact_pins_of_its_own():
+    """MiniStack (tests/targets/test_ministack.py) installs into its own venv from
+    .ci/ministack-requirements.txt (`make ministack`): its botocore pin is not the kit's."""
+    lines = (REPO_ROOT / ".ci" / "ministack-requirements.txt").read_text().splitlines()
+    pins = _pins([s.strip() for s in lines if s.strip() and not s.lstrip().startswith("#")])
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    kit = _pins(project["dependencies"] + project["optional-dependencies"]["dev"])
+    assert pins["ministack"] == "1.5.33" and "ministack" not in kit
+    assert pins["botocore"] != kit["botocore"]   # why it has a venv of its own; drop the venv when they agree

@@ -141,6 +141,8 @@ def test_labs_run_on_the_localstack_target_with_the_lake_on_the_kit(ls_env, stan
     assert "labkit is up on target 'localstack'" in up.stdout
     status = json.loads(run(ls_env, "status", "--json").stdout)
     assert status["target"] == "localstack" and status["healthy"] is True
+    assert status["localstack"] == {"url": standin.url, "healthy": True, "edition": "stand-in", "version": "test"}
+    assert "athena" in status["engines"]      # the kit endpoint's engines, not the stand-in's health
     assert status["routing"]["kit"]["athena"] == "executed by the kit's engines"
     assert "sqs" in status["routing"]["localstack"] and "s3" in status["routing"]["kit"]
     assert "s3" not in standin.seen and "kms" not in standin.seen       # the stack went to the kit
