@@ -2,9 +2,16 @@
 over Spectrum and over local tables against DuckDB directly.
 
 Run: .venv/bin/python benchmarks/bench_redshift.py [--trivial 50] [--scales 9.9,99] [--runs 3]
+     [--endpoint thread|process]
+
+--endpoint thread (default) serves the endpoint from a thread of the benchmark's own process, so the
+boto3/psycopg client and the server share one GIL; --endpoint process serves it from a child
+process, as `labkit up` does (the child seeds the data into its moto and writes the local copies).
 
 - trivial: `SELECT 1` through the Data API (execute → poll every 10 ms → GetStatementResult) and over
-  the workgroup's PostgreSQL port (psycopg, one open connection), median and p95 in ms;
+  the workgroup's PostgreSQL port (psycopg, one open connection), median and p95 in ms; and the floor
+  of the Data API protocol: one boto3 call that does nothing (DescribeStatement of a finished
+  statement) — a statement costs at least three such calls (execute, describe, get result);
 - join: LMS `requests` (CSV, 32 partitions, crawled) ⋈ SIS `student` (Parquet), page views and users
   per department. "Spectrum": both tables read through external schemas; "local": the same tables
   loaded into the warehouse with CTAS first. "DuckDB direct" is the same SQL run by DuckDB itself on
@@ -17,6 +24,7 @@ import logging
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,9 +49,60 @@ JOIN = ("SELECT s.department_id, count(*) AS views, count(DISTINCT r.user_id) AS
         "GROUP BY s.department_id ORDER BY views DESC, s.department_id LIMIT 10")
 
 
-def _workgroup():
+def _seed(url, scale, local: Path) -> None:
+    """The LMS requests and SIS student objects into moto's S3 (in this process) and onto local disk."""
+    s3 = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
+                               region_name="us-east-1").client("s3", endpoint_url=url)
+    s3.create_bucket(Bucket="bench-raw")
+    for obj in datasets.generate(scale=scale):
+        if obj.key.startswith("lmsapi/requests/") or obj.key.startswith("sisdb/sisdemo/student/"):
+            moto_s3.seed_object("bench-raw", obj.key, obj.body)
+            path = local / obj.key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(obj.body)
+
+
+class Endpoint:
+    """The endpoint under test, in this process (thread) or in a child process (process), with the
+    data of ``scale`` seeded (0: none) and copied to ``local``."""
+
+    def __init__(self, mode: str, scale: float = 0, local: Path | None = None):
+        self.mode = mode
+        if mode == "thread":
+            moto.reset()
+            self._ep = start_in_thread(Path(tempfile.mkdtemp()))
+            self.url = self._ep.url
+            if scale:
+                _seed(self.url, scale, local)
+        else:
+            self._child = subprocess.Popen([sys.executable, __file__, "--serve", str(scale), str(local or "")],
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                           env={**os.environ, "LABKIT_REDSHIFT_PORT": "0"})
+            self.url = self._child.stdout.readline().strip()
+            assert self.url.startswith("http"), "the endpoint process did not start"
+
+    def stop(self) -> None:
+        if self.mode == "thread":
+            self._ep.stop()
+        else:
+            self._child.stdin.close()
+            self._child.wait(120)
+
+
+def _serve(scale: float, local: str) -> None:
+    """--serve: the child process of --endpoint process (prints its URL, stops when stdin closes)."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     moto.reset()
     ep = start_in_thread(Path(tempfile.mkdtemp()))
+    if scale:
+        _seed(ep.url, scale, Path(local))
+    print(ep.url, flush=True)
+    sys.stdin.read()
+    ep.stop()
+
+
+def _workgroup(mode, scale=0, local=None):
+    ep = Endpoint(mode, scale, local)
     s = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
     client = lambda name: s.client(name, endpoint_url=ep.url)   # noqa: E731
     client("iam").create_role(RoleName="bench-redshift", AssumeRolePolicyDocument="{}")
@@ -73,11 +132,19 @@ def _stats(times):
     return {"median_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
 
 
-def trivial(n):
-    ep, client, endpoint = _workgroup()
+def trivial(n, mode):
+    ep, client, endpoint = _workgroup(mode)
     rd = client("redshift-data")
     _run(rd, "SELECT 1")   # warm-up: warehouse file, imports
     data_api = [_run(rd, "SELECT 1")[0] for _ in range(n)]
+    done = rd.execute_statement(WorkgroupName="bench", Database="dev", Sql="SELECT 1")["Id"]
+    while rd.describe_statement(Id=done)["Status"] != "FINISHED":
+        time.sleep(0.01)
+    noop = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        rd.describe_statement(Id=done)
+        noop.append(time.perf_counter() - t0)
     with psycopg.connect(host=endpoint["address"], port=endpoint["port"], user="awsuser", password="Bench1234",
                          dbname="dev", sslmode="disable", autocommit=True) as conn:
         conn.execute("SELECT 1").fetchall()
@@ -87,20 +154,14 @@ def trivial(n):
             conn.execute("SELECT 1").fetchall()
             wire.append(time.perf_counter() - t0)
     ep.stop()
-    return {"statements": n, "data_api": _stats(data_api), "wire_psycopg": _stats(wire)}
+    return {"statements": n, "data_api": _stats(data_api), "wire_psycopg": _stats(wire),
+            "noop_boto3_call": _stats(noop)}
 
 
-def join(scale, runs):
-    ep, client, endpoint = _workgroup()
-    s3, glue, rd = client("s3"), client("glue"), client("redshift-data")
-    s3.create_bucket(Bucket="bench-raw")
+def join(scale, runs, mode):
     local = Path(tempfile.mkdtemp())
-    for obj in datasets.generate(scale=scale):
-        if obj.key.startswith("lmsapi/requests/") or obj.key.startswith("sisdb/sisdemo/student/"):
-            moto_s3.seed_object("bench-raw", obj.key, obj.body)
-            path = local / obj.key
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(obj.body)
+    ep, client, endpoint = _workgroup(mode, scale, local)
+    glue, rd = client("glue"), client("redshift-data")
     for name, prefix in (("lms", "lmsapi/requests/"), ("sis", "sisdb/sisdemo/student/")):
         glue.create_crawler(Name=name, Role="bench-redshift", DatabaseName=f"db_{name}",
                             Targets={"S3Targets": [{"Path": f"s3://bench-raw/{prefix}"}]})
@@ -165,13 +226,20 @@ def main():
     parser.add_argument("--trivial", type=int, default=50)
     parser.add_argument("--scales", default="9.9,99")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--endpoint", choices=("thread", "process"), default="thread",
+                        help="serve the endpoint from a thread of this process or from a child process")
+    parser.add_argument("--serve", nargs=2, metavar=("SCALE", "LOCAL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    result = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "duckdb": duckdb.__version__},
-              "trivial_select": trivial(args.trivial), "join": []}
+    if args.serve:
+        return _serve(float(args.serve[0]), args.serve[1])
+    result = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "duckdb": duckdb.__version__,
+                          "load_average": os.getloadavg()},
+              "endpoint": args.endpoint, "trivial_select": trivial(args.trivial, args.endpoint), "join": []}
     print(json.dumps(result["trivial_select"]), file=sys.stderr)
     for scale in (float(s) for s in args.scales.split(",")):
-        result["join"].append(join(scale, args.runs))
+        result["join"].append(join(scale, args.runs, args.endpoint))
         print(json.dumps(result["join"][-1]), file=sys.stderr)
+    result["machine"]["load_average_after"] = os.getloadavg()
     print(json.dumps(result, indent=2))
 
 
