@@ -8,8 +8,8 @@ export LABKIT_PORT="$($BIN/python -c 'import socket; s=socket.socket(); s.bind((
 cleanup() { $BIN/labkit down >/dev/null 2>&1 || true; rm -rf "$LABKIT_HOME"; }
 trap cleanup EXIT
 
-echo "== unit and engine tests"
-$BIN/python -m pytest tests -q --ignore=tests/e2e
+echo "== unit and engine tests (one worker per core; a module's tests stay on one worker)"
+$BIN/python -m pytest tests -q --ignore=tests/e2e -n "${LABKIT_TEST_WORKERS:-auto}" --dist loadscope
 echo "== browser tests: JupyterLab in headless Chromium (screenshots in build/e2e/)"
 $BIN/python -m pytest tests/e2e -q
 if [ -d solutions ] && ls solutions/*.ipynb >/dev/null 2>&1; then

@@ -153,3 +153,10 @@ def test_only_config_reads_labkit_variables():
     assert _labkit_reads('import os\na = os.environ.get("LABKIT_A")\nb = os.getenv("LABKIT_B")\n'
                          'c = os.environ["LABKIT_C"]\nd = "LABKIT_D" in os.environ\n') == \
         ["LABKIT_A", "LABKIT_B", "LABKIT_C", "LABKIT_D"]
+
+
+def test_the_slowest_first_schedule_names_existing_modules():
+    from lab_helpers.config import REPO_ROOT
+    from tests.conftest import SLOWEST_FIRST
+
+    assert [p for p in SLOWEST_FIRST if not (REPO_ROOT / p).is_file()] == []
