@@ -5,32 +5,19 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-LABKIT = [sys.executable, "-m", "lab_helpers.cli"]
+from tests.support import LABKIT, free_port, run
 
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def cli_env(tmp_path):
-    env = dict(os.environ, LABKIT_HOME=str(tmp_path / "home"), LABKIT_PORT=str(_free_port()))
+    env = dict(os.environ, LABKIT_HOME=str(tmp_path / "home"), LABKIT_PORT=str(free_port()))
     env.pop("LABKIT_TARGET", None)
     yield env
     subprocess.run(LABKIT + ["down"], env=env, capture_output=True, timeout=60)
-
-
-def run(env, *args, check=True):
-    proc = subprocess.run(LABKIT + list(args), env=env, capture_output=True, text=True, timeout=180)
-    if check:
-        assert proc.returncode == 0, proc.stderr + proc.stdout
-    return proc
 
 
 def test_up_status_env_twice_and_down(cli_env):

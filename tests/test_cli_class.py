@@ -2,26 +2,19 @@
 real subprocesses, temp homes, a free port, one shared endpoint."""
 import json
 import os
-import socket
 import subprocess
-import sys
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-LABKIT = [sys.executable, "-m", "lab_helpers.cli"]
+from tests.support import LABKIT, free_port, run
 
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def instructor(tmp_path):
-    env = dict(os.environ, LABKIT_HOME=str(tmp_path / "instructor"), LABKIT_PORT=str(_free_port()))
+    env = dict(os.environ, LABKIT_HOME=str(tmp_path / "instructor"), LABKIT_PORT=str(free_port()))
     for var in ("LABKIT_TARGET", "LABKIT_CLASS_STORE", "LABKIT_LEARNER", "LABKIT_SHARED_ENDPOINT",
                 "LABKIT_ACCESS_KEY_ID", "LABKIT_SECRET_ACCESS_KEY"):
         env.pop(var, None)
@@ -29,13 +22,6 @@ def instructor(tmp_path):
         yield env
     finally:
         subprocess.run(LABKIT + ["down"], env=env, capture_output=True, timeout=60)
-
-
-def run(env, *args, check=True):
-    proc = subprocess.run(LABKIT + list(args), env=env, capture_output=True, text=True, timeout=600)
-    if check:
-        assert proc.returncode == 0, proc.stderr + proc.stdout
-    return proc
 
 
 def learner_env(instructor, name):

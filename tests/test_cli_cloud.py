@@ -1,39 +1,24 @@
 """`labkit teardown`, `labkit up --budget` and `labkit costs` as a user runs them: real subprocesses, a temp LABKIT_HOME, a free port."""
 import json
 import os
-import socket
 import subprocess
-import sys
 
 import boto3
 import pytest
 
 from lab_helpers.stack.names import TAG_KEY
+from tests.support import LABKIT, free_port, run
 
-LABKIT = [sys.executable, "-m", "lab_helpers.cli"]
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def cli_env(tmp_path):
-    env = dict(os.environ, LABKIT_HOME=str(tmp_path / "home"), LABKIT_PORT=str(_free_port()))
+    env = dict(os.environ, LABKIT_HOME=str(tmp_path / "home"), LABKIT_PORT=str(free_port()))
     env.pop("LABKIT_TARGET", None)
     try:
         yield env
     finally:
         subprocess.run(LABKIT + ["down"], env=env, capture_output=True, timeout=60)
-
-
-def run(env, *args, check=True):
-    proc = subprocess.run(LABKIT + list(args), env=env, capture_output=True, text=True, timeout=300)
-    if check:
-        assert proc.returncode == 0, proc.stderr + proc.stdout
-    return proc
 
 
 def _client(env, service):

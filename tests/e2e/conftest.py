@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from lab_helpers.config import REPO_ROOT
+from tests.support import free_port
 
 SHOTS = REPO_ROOT / "build" / "e2e"
 TOKEN = "labkit-e2e"
@@ -38,12 +38,6 @@ def chromium_path() -> str:
     if not path:
         pytest.fail(NO_CHROMIUM, pytrace=False)
     return path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -63,11 +57,11 @@ def lab_server(tmp_path_factory):
     tracker = jupyter / "settings" / "@jupyterlab" / "notebook-extension"
     tracker.mkdir(parents=True)
     (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ)
     for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "LABKIT_TARGET"):
         env.pop(var, None)
-    env.update({"LABKIT_HOME": str(home), "LABKIT_PORT": str(_free_port()),
+    env.update({"LABKIT_HOME": str(home), "LABKIT_PORT": str(free_port()),
                 "JUPYTERLAB_SETTINGS_DIR": str(jupyter / "settings"),
                 "JUPYTERLAB_WORKSPACES_DIR": str(jupyter / "workspaces"),
                 "JUPYTER_RUNTIME_DIR": str(jupyter / "runtime"), "JUPYTER_CONFIG_DIR": str(jupyter / "config"),

@@ -2,18 +2,10 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
-LABKIT = [sys.executable, "-m", "lab_helpers.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support import LABKIT, free_port  # noqa: F401 - re-exported for the reliability tests
 
 
 def labkit_env(home: Path, port: int) -> dict[str, str]:

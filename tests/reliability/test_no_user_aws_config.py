@@ -6,14 +6,12 @@ engine threads and the CLI must work and the marker must never appear."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from lab_helpers.sessions import isolated_session
+from tests.support import LABKIT, free_port
 
 
 @pytest.fixture
@@ -27,12 +25,6 @@ def decoy_home(tmp_path):
         f"[profile stale]\ncredential_process = {process}\n")
     (home / ".aws" / "credentials").write_text("[default]\naws_access_key_id = REAL\naws_secret_access_key = REAL\n")
     return home, marker
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_isolated_sessions_ignore_a_stale_profile_and_the_config_files(monkeypatch, decoy_home):
@@ -72,8 +64,8 @@ def test_labkit_up_and_down_with_a_decoy_home_and_a_nonexistent_profile(tmp_path
     home, marker = decoy_home
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LABKIT_"))}
     env.update({"HOME": str(home), "AWS_PROFILE": "nonexistent", "LABKIT_HOME": str(tmp_path / "ws"),
-                "LABKIT_PORT": str(_free_port())})
-    labkit = [sys.executable, "-m", "lab_helpers.cli"]
+                "LABKIT_PORT": str(free_port())})
+    labkit = LABKIT
     try:
         up = subprocess.run([*labkit, "up", "--no-data"], env=env, capture_output=True, text=True, timeout=240,
                             stdin=subprocess.DEVNULL)

@@ -8,7 +8,6 @@ What a real LocalStack adds (its own service semantics) only a run against it ca
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -19,10 +18,10 @@ from werkzeug.serving import make_server
 
 from lab_helpers.config import load
 from lab_helpers.endpoint import moto
-from lab_helpers.targets import LocalStackTarget, get_target
+from lab_helpers.targets import LocalStackTarget
 from lab_helpers.targets import routing
+from tests.support import LABKIT, free_port, run
 
-LABKIT = [sys.executable, "-m", "lab_helpers.cli"]
 
 
 def test_env_var_names_are_botocores():
@@ -113,27 +112,14 @@ def standin():
     server.shutdown()
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def ls_env(tmp_path, standin):
-    env = dict(os.environ, LABKIT_HOME=str(tmp_path / "home"), LABKIT_PORT=str(_free_port()),
+    env = dict(os.environ, LABKIT_HOME=str(tmp_path / "home"), LABKIT_PORT=str(free_port()),
                LABKIT_TARGET="localstack", LABKIT_LOCALSTACK_URL=standin.url)
     try:
         yield env
     finally:
         subprocess.run(LABKIT + ["down"], env=env, capture_output=True, timeout=60)
-
-
-def run(env, *args, check=True):
-    proc = subprocess.run(LABKIT + list(args), env=env, capture_output=True, text=True, timeout=600)
-    if check:
-        assert proc.returncode == 0, proc.stderr + proc.stdout
-    return proc
 
 
 def test_labs_run_on_the_localstack_target_with_the_lake_on_the_kit(ls_env, standin):

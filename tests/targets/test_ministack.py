@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -33,19 +31,13 @@ import pytest
 from lab_helpers.config import REPO_ROOT, load
 from lab_helpers.grading import labs
 from lab_helpers.targets import LocalStackTarget, routing
+from tests.support import LABKIT, free_port, run
 
-LABKIT = [sys.executable, "-m", "lab_helpers.cli"]
 MINISTACK_PYTHON = REPO_ROOT / ".venv" / "labkit-ministack" / "bin" / "python"
 MINISTACK_VERSION = "1.5.33"
 # Every lab, in order: the catch-up runs through the last (07's SageMaker training is ~50 s of it).
 LABS = tuple(lab.id for lab in labs.LABS)
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _health(url: str) -> dict | None:
@@ -63,7 +55,7 @@ def _session() -> boto3.session.Session:
 class MiniStack:
     def __init__(self, root: Path):
         self.root = root
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = root / "ministack.log"
         self.proc: subprocess.Popen | None = None
@@ -120,12 +112,6 @@ def ministack(tmp_path_factory):
         ms.stop()
 
 
-def run(env, *args, timeout=900):
-    proc = subprocess.run(LABKIT + list(args), env=env, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"labkit {' '.join(args)} failed:\n{proc.stderr[-4000:]}\n{proc.stdout[-4000:]}"
-    return proc
-
-
 @pytest.fixture(scope="module")
 def shell(ministack, tmp_path_factory):
     """A learner's shell on LABKIT_TARGET=localstack with MiniStack as the LocalStack, after `labkit up`
@@ -135,7 +121,7 @@ def shell(ministack, tmp_path_factory):
     (root / "tmp").mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LABKIT_"))}
     env.update(LABKIT_TARGET="localstack", LABKIT_LOCALSTACK_URL=ministack.url, LABKIT_HOME=str(root / "home"),
-               LABKIT_PORT=str(_free_port()), LABKIT_REDSHIFT_PORT="0", TMPDIR=str(root / "tmp"),
+               LABKIT_PORT=str(free_port()), LABKIT_REDSHIFT_PORT="0", TMPDIR=str(root / "tmp"),
                AWS_CONFIG_FILE=str(root / "no-aws"), AWS_SHARED_CREDENTIALS_FILE=str(root / "no-aws"),
                AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1",
                AWS_EC2_METADATA_DISABLED="true", NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
