@@ -127,7 +127,7 @@ def shell(ministack, tmp_path_factory):
                AWS_EC2_METADATA_DISABLED="true", NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
     try:
         up = run(env, "up").stdout
-        run(env, "catch-up", LABS[-1], "--through")
+        run(env, "catch-up", LABS[-1], "--through", timeout=900)
         yield SimpleNamespace(env=env, up=up, kit=f"http://127.0.0.1:{env['LABKIT_PORT']}")
     finally:
         subprocess.run(LABKIT + ["down"], env=env, capture_output=True, timeout=120)
