@@ -86,6 +86,25 @@ def test_domain_dispatcher_application_picks_the_backend_from_the_credential_sco
     assert answer.header("Content-Type").startswith("application/x-amz-json")
 
 
+def test_the_dispatcher_asks_moto_once_per_host_and_answers_the_same(app, monkeypatch):
+    """FIX: _Dispatcher.get_backend_for_host (moto's DomainDispatcherApplication.get_backend_for_host(host),
+    which walks moto's package directory on every request)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    fresh = moto.make_app()
+    plain = DomainDispatcherApplication(lambda backend: None)
+    for host in ("s3.us-east-1.amazonaws.com", "glue.eu-west-1.amazonaws.com", "sts.amazonaws.com", "s3"):
+        assert fresh.get_backend_for_host(host) == plain.get_backend_for_host(host) is not None, host
+    calls = []
+    original = DomainDispatcherApplication.get_backend_for_host
+    monkeypatch.setattr(DomainDispatcherApplication, "get_backend_for_host",
+                        lambda self, host: calls.append(host) or original(self, host))
+    for _ in range(3):
+        assert fresh.get_backend_for_host("kms.us-east-1.amazonaws.com") == "kms"
+    assert calls == ["kms.us-east-1.amazonaws.com"]
+    assert fresh.get_backend_for_host(None) is None
+
+
 def test_json_error_answers_carry_the_code_and_message(app):
     """FIX: MotoAnswer.error_code / error_message (JSON protocols: x-amzn-ErrorType or __type, message)."""
     answer = moto.call(app, *moto.derived_request("glue", "GetCrawler", {"Name": "nope"}, headers("glue")))

@@ -28,10 +28,35 @@ ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 REQUEST_HANDLER = MotoRequestHandler
 
 
+class _Dispatcher(DomainDispatcherApplication):
+    """moto's dispatcher with its host -> backend answer remembered. moto works it out on every
+    request under one lock, listing its own package directory (~200 ``isdir`` calls) each time:
+    every request of every thread queued behind a directory walk. Hosts are few (a service and
+    region each, plus virtual-hosted buckets), and moto's answer for a host never changes."""
+
+    _MAX_HOSTS = 4096
+
+    def __init__(self, create_app):
+        super().__init__(create_app)
+        self._backend_for: dict[str, object] = {}
+
+    def get_backend_for_host(self, host):
+        if host is None:
+            return None
+        try:
+            return self._backend_for[host]
+        except KeyError:
+            backend = super().get_backend_for_host(host)
+            if len(self._backend_for) >= self._MAX_HOSTS:
+                self._backend_for.clear()
+            self._backend_for[host] = backend
+            return backend
+
+
 def make_app() -> DomainDispatcherApplication:
     """moto's server-mode WSGI app (the control plane). Flask debug mode makes moto's
     exceptions propagate to our gateway, which turns them into AWS-shaped errors."""
-    return DomainDispatcherApplication(create_backend_app)
+    return _Dispatcher(create_backend_app)
 
 
 def disable_bucket_policy_evaluation() -> None:
