@@ -90,6 +90,18 @@ VERSION = ("PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4
            "Redshift 1.0.77467 (labkit local engine)")
 
 
+# Redshift's one-argument TRUNC takes a timestamp (-> its date) or a number (-> its integer part); which one
+# only DuckDB knows when it binds, so a macro with typed overloads decides (created with each database).
+TRUNC_MACRO = "__labkit.rs_trunc"
+TRUNC_MACRO_DDL = (f"CREATE OR REPLACE MACRO {TRUNC_MACRO}(x TIMESTAMP) AS CAST(x AS DATE), "
+                   "(x TIMESTAMPTZ) AS CAST(x AS DATE), (x DATE) AS x, (x) AS trunc(x)")
+
+
+def _trunc(arg: exp.Expression) -> exp.Expression:
+    schema, name = TRUNC_MACRO.split(".")
+    return exp.Dot(this=exp.to_identifier(schema), expression=exp.Anonymous(this=name, expressions=[arg]))
+
+
 def fix_functions(tree: exp.Expression) -> exp.Expression:
     """Repairs on the Redshift tree before DuckDB SQL is generated."""
     for node in list(tree.find_all(exp.Dot)):
@@ -123,8 +135,10 @@ def fix_functions(tree: exp.Expression) -> exp.Expression:
         elif name in _RENAMES:
             node.set("this", _RENAMES[name])
         elif name == "TRUNC" and len(args) == 1 and not isinstance(args[0], exp.Literal):
-            # Redshift's TRUNC(timestamp) is the date; TRUNC(number) keeps working through DuckDB's trunc.
-            node.replace(exp.Anonymous(this="__rs_trunc", expressions=args))
+            node.replace(_trunc(args[0]))
+    for node in list(tree.find_all(exp.Trunc)):
+        if node.args.get("decimals") is None and not isinstance(node.this, exp.Literal):
+            node.replace(_trunc(node.this))
     for node in list(tree.find_all(exp.Table)):
         if isinstance(node.this, exp.Anonymous) and node.this.name.lower() in _FORBIDDEN:
             raise RedshiftError(f"function {node.this.name.lower()} does not exist", "42883")

@@ -28,7 +28,7 @@ from sqlglot import exp
 from ..platform.sandbox import sandboxed_duckdb
 from . import copy_from, ddl, spectrum, unload
 from .binder import Binder
-from .dialect import parse
+from .dialect import TRUNC_MACRO_DDL, parse
 from .errors import RedshiftError, StatementCancelled, translate
 from .sqltext import first_words, strip
 from .result import Result, duck_type_of, redshift_columns
@@ -38,6 +38,7 @@ META = "__labkit"
 _META_DDL = [
     f"CREATE SCHEMA IF NOT EXISTS {META}",
     "CREATE SCHEMA IF NOT EXISTS public",
+    TRUNC_MACRO_DDL,
     f"""CREATE TABLE IF NOT EXISTS {META}.external_schemas (schema_name VARCHAR PRIMARY KEY, glue_database VARCHAR,
         iam_role VARCHAR, region VARCHAR, created TIMESTAMPTZ)""",
     f"""CREATE TABLE IF NOT EXISTS {META}.views (schema_name VARCHAR, view_name VARCHAR, definition VARCHAR,

@@ -142,3 +142,12 @@ def test_dates_and_timestamps_round_trip(api):
     _, rows = api.rows("SELECT d, t, d + 1, DATE_TRUNC('month', t) FROM ts")
     assert rows == [("2020-08-17", "2020-08-17 10:11:12", "2020-08-18", "2020-08-01 00:00:00")]
     assert dt.date.fromisoformat(rows[0][0]) == dt.date(2020, 8, 17)
+
+
+def test_trunc_of_a_timestamp_is_its_date_and_of_a_number_its_integer_part(api):
+    api.run("CREATE TABLE tt (t timestamp, n decimal(6,2))")
+    api.run("INSERT INTO tt VALUES ('2020-08-17 10:11:12', 3.75)")
+    _, rows = api.rows("SELECT TRUNC(t), TRUNC(n), TRUNC(t::timestamp), TRUNC(DATEADD(day, 1, t)) FROM tt")
+    assert rows == [("2020-08-17", "3", "2020-08-17", "2020-08-18")]   # numeric values come back as text
+    _, rows = api.rows("SELECT TRUNC(GETDATE()) = CURRENT_DATE, TRUNC(SYSDATE) = CURRENT_DATE, TRUNC(-2.5)")
+    assert rows[0][:2] == (True, True) and float(rows[0][2]) == -2.0
