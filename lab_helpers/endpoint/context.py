@@ -101,6 +101,16 @@ class EngineContext:
         return self._sessions().caller(request.access_key, request.region)
 
     def reset(self) -> None:
+        """A reset (POST /_labkit/reset, `labkit reset`): engine state dropped, then what engines keep
+        on disk across restarts wiped (their registry ``ON_RESET`` hooks), for every account."""
+        self.stop()
+        from .registry import RESET_HOOKS, resolve
+
+        for ref in RESET_HOOKS:
+            resolve(ref)(self._home)
+
+    def stop(self) -> None:
+        """The endpoint stops: engine state dropped (jobs cancelled and waited for); files stay."""
         with self._lock:
             states, self._state = list(self._state.values()), {}
         # Job tables first: they cancel and wait for in-flight work, which may still use the

@@ -4,7 +4,9 @@ Each engine package (``engines/<service>/__init__.py``) declares its own ``HANDL
 ``GUARDS`` tables; this module merges them. Adding a service = one package in ``engines/`` +
 its name in ``ENGINE_PACKAGES`` + its tests + one README row.
 ``HANDLERS`` answer an operation completely; ``GUARDS`` run first and may refuse a request
-(e.g. iam_lite's KMS key-policy check) before it passes to moto untouched.
+(e.g. iam_lite's KMS key-policy check) before it passes to moto untouched. An engine that keeps
+files across restarts (Redshift's databases) lists ``ON_RESET`` hooks, ``hook(home)``, called by a
+reset of the endpoint (not by a stop) to wipe them.
 Values are ``"module:function"`` strings, imported lazily so the endpoint starts fast.
 """
 from __future__ import annotations
@@ -32,7 +34,19 @@ def _tables() -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
     return handlers, guards
 
 
+def _reset_hooks() -> tuple[str, ...]:
+    return tuple(ref for name in ENGINE_PACKAGES
+                 for ref in getattr(importlib.import_module(f"lab_helpers.engines.{name}"), "ON_RESET", ()))
+
+
 HANDLERS, GUARDS = _tables()
+RESET_HOOKS = _reset_hooks()
+
+
+def resolve(ref: str) -> Callable:
+    """A ``"module:function"`` table entry as the function."""
+    module, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module), attr)
 
 
 @dataclass

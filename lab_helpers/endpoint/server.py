@@ -55,7 +55,7 @@ class RunningEndpoint:
     def stop(self) -> None:
         # Engine state first, while the server still answers: in-flight jobs (a crawl writing the
         # catalog, a Lambda calling S3) finish or stop through the endpoint before it goes away.
-        self.app.context.reset()
+        self.app.context.stop()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
@@ -86,7 +86,7 @@ def serve_forever(port: int, home: Path, logfile: Path | None = None) -> None:
     server.app = build_app(port, home)
 
     def _reset_then_shutdown():
-        server.app.context.reset()   # in-flight jobs finish through the still-serving endpoint
+        server.app.context.stop()   # in-flight jobs finish through the still-serving endpoint
         server.shutdown()
 
     def _stop(signum, frame):
@@ -98,5 +98,5 @@ def serve_forever(port: int, home: Path, logfile: Path | None = None) -> None:
     try:
         server.serve_forever(poll_interval=POLL_INTERVAL_S)
     finally:
-        server.app.context.reset()
+        server.app.context.stop()
         server.server_close()

@@ -62,3 +62,5 @@ HANDLERS = {
     **{("redshift-serverless", op): f"{__name__}.serverless:{fn}" for op, fn in _SERVERLESS.items()},
 }
 GUARDS: dict = {}
+# A reset of the endpoint wipes the databases kept on disk (a stop keeps them).
+ON_RESET = ("lab_helpers.engines.redshift.state:wipe",)

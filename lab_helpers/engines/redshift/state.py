@@ -10,7 +10,6 @@ import string
 import threading
 import time
 import uuid
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,21 +128,17 @@ def new_password(length: int = 24) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length - 2)) + "A1"
 
 
-# Endpoint contexts that have dropped a Redshift state. The context drops engine state (``shutdown``)
-# on a reset (POST /_labkit/reset, `labkit reset`) and when the endpoint stops, and offers no way to
-# tell the two apart; only a stop is followed by a new context (`labkit up`), so a context that has
-# dropped a state and is still asked for one has been reset: the account's files (tables, control
-# plane) go too, when its first state after the reset is made. Every account of the context, not
-# only those that had a state: a reset wipes the whole endpoint.
-_RESET_CONTEXTS: "weakref.WeakSet" = weakref.WeakSet()
+def wipe(home: Path) -> None:
+    """The registry's ON_RESET hook: a reset of the endpoint removes every account's databases and
+    control plane (a stop keeps them: tables survive `labkit down`/`up`)."""
+    for root in [Path(home) / "redshift", *Path(home).glob("accounts/*/redshift")]:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 class RedshiftState:
     def __init__(self, ctx):
         self.ctx = ctx
         self.root = Path(ctx.home) / "redshift"
-        if ctx in _RESET_CONTEXTS:
-            shutil.rmtree(self.root, ignore_errors=True)
         self.control = ControlPlane(self.root)
         self.warehouses: dict[tuple[str, str], Warehouse] = {}
         self.statements: dict[str, Statement] = {}
@@ -246,7 +241,6 @@ class RedshiftState:
 
     def shutdown(self) -> None:
         # The context's reset has already cancelled and waited for the statement jobs.
-        _RESET_CONTEXTS.add(self.ctx)
         for server in list(self.servers.values()):
             try:
                 server.close()

@@ -173,5 +173,19 @@ def test_a_restart_keeps_every_accounts_tables_and_a_reset_wipes_them(tmp_path, 
         wait_available(rs, WORKGROUP)
         api = DataApi(admin.client("redshift-data", endpoint_url=ep.url))
         assert 'relation "kept" does not exist' in api.fail("SELECT a FROM kept")
+        api.run("CREATE TABLE again AS SELECT 3 AS a")
+    finally:
+        ep.stop()
+    # A reset before any Redshift use in a new process, then down/up: nothing comes back.
+    ep = start_in_thread(home)
+    try:
+        reset_endpoint(ep)
+        assert not (home / "redshift").exists() and not list(home.glob("accounts/*/redshift"))
+    finally:
+        ep.stop()
+    ep = start_in_thread(home)
+    try:
+        rs = admin.client("redshift-serverless", endpoint_url=ep.url)
+        assert rs.list_workgroups()["workgroups"] == [] and rs.list_namespaces()["namespaces"] == []
     finally:
         ep.stop()
