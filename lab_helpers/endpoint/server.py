@@ -81,6 +81,7 @@ def serve_forever(port: int, home: Path, logfile: Path | None = None) -> None:
         logs.configure(logfile)
     else:
         logging.basicConfig(level=logging.INFO, format=logs.FORMAT)
+        logs.quiet_request_log()
     # Loopback only: the endpoint accepts any credentials, so it must never be reachable from outside.
     server = make_server(LOOPBACK, port, None, threaded=True, request_handler=moto.REQUEST_HANDLER)
     server.app = build_app(port, home)

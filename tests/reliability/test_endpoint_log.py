@@ -112,6 +112,7 @@ def test_daemon_output_goes_to_the_rotated_log_and_a_deep_sql_failure_stays_smal
             pass                      # refused at submission (issue 11.6's other half): fine too
         grown = log.read_text()[before:] if log.stat().st_size >= before else log.read_text()
         assert len(grown) < 20_000, f"the log grew by {len(grown)} characters for one failing query"
+        assert " HTTP/1.1\" 200" not in grown, "a line per request (werkzeug's access log) in the endpoint log"
         assert max(map(len, grown.splitlines() or [""])) <= 4 * logs.MAX_LINE + 200
     finally:
         run_labkit(["down"], env, timeout=60)
