@@ -19,26 +19,29 @@ phase() { echo "== $1 (at ${SECONDS}s)"; }
 
 phase "unit and engine tests (one worker per core; a module's tests stay on one worker)"
 $BIN/python -m pytest tests -q --ignore=tests/e2e -n "${LABKIT_TEST_WORKERS:-auto}" --dist loadscope
-phase "browser tests: JupyterLab in headless Chromium (screenshots in build/e2e/)"
-$BIN/python -m pytest tests/e2e -q
 if [ -d solutions ] && ls solutions/*.ipynb >/dev/null 2>&1; then
   phase "labs/ is built from solutions/"
   $BIN/labkit build --check
-  # Two independent runs side by side, each with its own workspace and endpoint: the solutions in
-  # order with their stored outputs compared (nbval), and the learner notebooks untouched on a fresh
-  # workspace (nbval-lax: no crash, every check says 'not done yet').
-  phase "solution notebooks (nbval, outputs compared) and learner notebooks (nbval-lax), side by side"
-  $BIN/python -m pytest --nbval solutions/ --nbval-sanitize-with solutions/sanitize.cfg -p no:cacheprovider -q \
-    > "$ROOT/solutions.log" 2>&1 &
-  solutions=$!
-  LABKIT_HOME="$LABS_HOME" LABKIT_PORT="$LABS_PORT" $BIN/python -m pytest --nbval-lax labs/ -p no:cacheprovider -q \
-    > "$ROOT/labs.log" 2>&1 &
-  learner=$!
-  rc=0
-  wait "$solutions" || rc=1
-  echo "-- solutions/ (nbval)"; cat "$ROOT/solutions.log"
-  wait "$learner" || rc=1
-  echo "-- labs/ (nbval-lax)"; cat "$ROOT/labs.log"
-  [ "$rc" = 0 ] || { echo "== notebook tests failed (at ${SECONDS}s)"; exit 1; }
 fi
+# Three independent runs side by side, each with its own workspace and endpoint (they spend much of
+# their time waiting on kernels and the browser): the browser tests (JupyterLab in headless
+# Chromium, screenshots in build/e2e/); the solutions in order with their stored outputs compared
+# (nbval); the learner notebooks untouched on a fresh workspace (nbval-lax: no crash, every check
+# says 'not done yet'). Each one's output is printed when it ends.
+phase "browser tests, solution notebooks (nbval) and learner notebooks (nbval-lax), side by side"
+names=() pids=()
+start() { local name=$1; shift; "$@" > "$ROOT/$name.log" 2>&1 & names+=("$name"); pids+=($!); }
+start browser $BIN/python -m pytest tests/e2e -q -p no:cacheprovider
+if [ -d solutions ] && ls solutions/*.ipynb >/dev/null 2>&1; then
+  start solutions $BIN/python -m pytest --nbval solutions/ --nbval-sanitize-with solutions/sanitize.cfg \
+    -p no:cacheprovider -q
+  start learner-notebooks env LABKIT_HOME="$LABS_HOME" LABKIT_PORT="$LABS_PORT" \
+    $BIN/python -m pytest --nbval-lax labs/ -p no:cacheprovider -q
+fi
+failed=()
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || failed+=("${names[$i]}")
+  echo "-- ${names[$i]} (done by ${SECONDS}s)"; cat "$ROOT/${names[$i]}.log"
+done
+[ "${#failed[@]}" = 0 ] || { echo "== failed: ${failed[*]} (at ${SECONDS}s)"; exit 1; }
 phase "all tests passed"
