@@ -160,3 +160,13 @@ def test_the_slowest_first_schedule_names_existing_modules():
     from tests.conftest import SLOWEST_FIRST
 
     assert [p for p in SLOWEST_FIRST if not (REPO_ROOT / p).is_file()] == []
+
+
+def test_the_cli_starts_without_importing_nbformat():
+    """nbformat pulls in jsonschema's format checkers (~1.3 s of imports): every `labkit` command paid it."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "import sys, lab_helpers.cli; print('nbformat' in sys.modules)"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
