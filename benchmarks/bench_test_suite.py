@@ -1,8 +1,12 @@
 """Benchmark: the unit/engine test suite's wall time, and catch-up to lab 04 when labs 00-01 are
 done — only the missing labs (now) against every earlier lab replayed (before; ``only_missing=False``).
 
-Run: .venv/bin/python benchmarks/bench_test_suite.py [--suite [--log out.txt]] [--catchup]   (both when neither is given)
-- suite: `python -m pytest tests -q` once, as `make test` runs it, in a fresh LABKIT_HOME and free port
+Run: .venv/bin/python benchmarks/bench_test_suite.py [--suite [--workers N] [--log out.txt]] [--catchup]
+     (both when neither is given)
+- suite: the unit/engine suite once, as `make test` runs it (`pytest tests --ignore=tests/e2e -n auto
+  --dist loadscope`; `--workers 0` runs it in one process), in a fresh LABKIT_HOME and free port
+- the whole of `make test` is measured on a fresh clone: `git clone . /tmp/fc && cd /tmp/fc &&
+  time CI=true bash .ci/run` (each phase prints the second it starts)
 - catchup: a real endpoint daemon (what `labkit up` starts) on a free port in a fresh LABKIT_HOME;
   labs 00-01 are done by catch-up, then lab 04 is caught up both ways from that same starting point,
   and once more when everything is done (the cost of deciding: the checks alone)
@@ -35,18 +39,19 @@ def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def suite(log: str | None) -> dict:
+def suite(log: str | None, workers: str = "auto") -> dict:
     env = dict(os.environ, LABKIT_HOME=tempfile.mkdtemp(prefix="labkit-bench-suite-"), LABKIT_PORT=str(free_port()))
     before = load()
     t0 = time.perf_counter()
     # --durations=0 costs nothing measurable and lets the log be compared test by test.
-    done = subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "--durations=0"],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    parallel = [] if workers == "0" else ["-n", workers, "--dist", "loadscope"]
+    done = subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "--ignore=tests/e2e", "-p", "no:cacheprovider",
+                           "--durations=0", *parallel], cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     if log:
         Path(log).write_text(done.stdout + done.stderr)
     summary = [line for line in done.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)]
-    return {"wall_seconds": round(seconds, 1), "exit_code": done.returncode,
+    return {"wall_seconds": round(seconds, 1), "exit_code": done.returncode, "workers": workers,
             "summary": summary[-1] if summary else done.stdout[-500:],
             "loadavg_before": before, "loadavg_after": load()}
 
@@ -88,6 +93,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--suite", action="store_true")
     parser.add_argument("--catchup", action="store_true")
+    parser.add_argument("--workers", default="auto", help="pytest-xdist workers (make test: auto); 0: one process")
     parser.add_argument("--log", help="write the suite's pytest output (with every test's duration) here")
     args = parser.parse_args()
     both = not (args.suite or args.catchup)
@@ -95,7 +101,7 @@ def main():
     if args.catchup or both:
         result["catchup"] = catchup()
     if args.suite or both:
-        result["suite"] = suite(args.log)
+        result["suite"] = suite(args.log, args.workers)
     print(json.dumps(result, indent=2))
 
 
