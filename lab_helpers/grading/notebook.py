@@ -1,6 +1,7 @@
 """What notebooks call: start_lab() (preflight) returning a Lab with check(), quiz(), catch_up()."""
 from __future__ import annotations
 
+import logging
 import sys
 
 from .. import config
@@ -128,6 +129,9 @@ class Lab:
 def start_lab(lab_id: str) -> Lab:
     """Preflight for a notebook: target, endpoint, workspace, prerequisites — then the Lab handle."""
     lab_meta = labs_mod.get(lab_id)
+    # The SageMaker SDK prints an INFO line for every config file it looks for and every value it
+    # applies (the kit's telemetry opt-out): noise in a learner's output. It keeps a level set before.
+    logging.getLogger("sagemaker.config").setLevel(logging.WARNING)
     session = Session()
     s = session.settings
     status = session.target.status()
