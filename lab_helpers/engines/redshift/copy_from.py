@@ -14,8 +14,8 @@ import re
 
 from ..ports import StoreError, split_s3_uri
 from .errors import RedshiftError, relation_missing
-from .load import META, _auth, _s3_error, _store
-from .sqltext import Options, qualified, quote_ident, quote_str, tokens
+from .load import _auth, _s3_error, _store
+from .sqltext import META, Options, qualified, quote_ident, quote_str, tokens
 from .types import pg_type
 
 _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")

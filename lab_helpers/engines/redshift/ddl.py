@@ -11,9 +11,8 @@ from sqlglot import exp
 from . import views
 from .dialect import to_duckdb
 from .errors import RedshiftError, relation_missing, schema_missing
-from .sqltext import Options, qualified, quote_ident, tokens, unquote_ident
+from .sqltext import META, Options, qualified, quote_ident, tokens, unquote_ident
 
-META = "__labkit"
 _NOW = lambda: dt.datetime.now(dt.timezone.utc)   # noqa: E731
 
 

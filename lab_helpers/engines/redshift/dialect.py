@@ -9,6 +9,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from .errors import RedshiftError, syntax_error
+from .sqltext import META
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)   # "Falling back to parsing as a 'Command'" is expected
 
@@ -92,7 +93,7 @@ VERSION = ("PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4
 
 # Redshift's one-argument TRUNC takes a timestamp (-> its date) or a number (-> its integer part); which one
 # only DuckDB knows when it binds, so a macro with typed overloads decides (created with each database).
-TRUNC_MACRO = "__labkit.rs_trunc"
+TRUNC_MACRO = f"{META}.rs_trunc"
 TRUNC_MACRO_DDL = (f"CREATE OR REPLACE MACRO {TRUNC_MACRO}(x TIMESTAMP) AS CAST(x AS DATE), "
                    "(x TIMESTAMPTZ) AS CAST(x AS DATE), (x DATE) AS x, (x) AS trunc(x)")
 

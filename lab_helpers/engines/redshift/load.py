@@ -8,7 +8,6 @@ from ..ports import StoreAccessDenied, StoreError
 from .errors import RedshiftError
 from .sqltext import Options
 
-META = "__labkit"
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 

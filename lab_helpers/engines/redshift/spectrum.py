@@ -19,9 +19,8 @@ from ..athena.resolve import prune_partitions
 from ..athena.scan import TableScanner, storage_format
 from ..ports import CatalogError
 from .errors import RedshiftError, schema_missing
-from .sqltext import Options, quote_str, tokens, unquote_ident
+from .sqltext import META, Options, quote_str, tokens, unquote_ident
 
-META = "__labkit"
 
 
 def create_external_schema(session, text: str):

@@ -6,6 +6,9 @@ import re
 
 from .errors import RedshiftError, syntax_error
 
+# The hidden schema that holds the engine's own tables (external schemas, views, load errors) and macros.
+META = "__labkit"
+
 
 def split_statements(sql: str) -> list[str]:
     """The statements of a script, split on top-level ``;`` (quotes, ``$$`` bodies and comments respected)."""

@@ -10,7 +10,8 @@ import json
 
 import pyarrow as pa
 
-META = "__labkit"
+from .sqltext import META
+
 VIEWS = ("svv_external_schemas", "svv_external_tables", "svv_external_columns", "svv_external_databases",
          "svv_table_info", "svv_tables", "pg_table_def", "stl_load_errors", "sys_load_error_detail",
          "sys_external_query_detail")

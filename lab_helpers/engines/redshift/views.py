@@ -10,9 +10,8 @@ from sqlglot import exp
 
 from .dialect import parse
 from .errors import RedshiftError, schema_missing
-from .sqltext import qualified, quote_ident
+from .sqltext import META, qualified, quote_ident
 
-META = "__labkit"
 _NOW = lambda: dt.datetime.now(dt.timezone.utc)   # noqa: E731
 
 

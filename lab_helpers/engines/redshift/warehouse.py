@@ -30,11 +30,10 @@ from . import copy_from, ddl, spectrum, unload
 from .binder import Binder
 from .dialect import TRUNC_MACRO_DDL, parse
 from .errors import RedshiftError, StatementCancelled, translate
-from .sqltext import first_words, strip
+from .sqltext import META, first_words, strip
 from .result import Result, duck_type_of, redshift_columns
 from .types import pg_type
 
-META = "__labkit"
 _META_DDL = [
     f"CREATE SCHEMA IF NOT EXISTS {META}",
     "CREATE SCHEMA IF NOT EXISTS public",
