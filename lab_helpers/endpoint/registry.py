@@ -163,6 +163,5 @@ class Registry:
         if callable(ref):
             return ref
         if ref not in self._resolved:
-            module, _, attr = ref.partition(":")
-            self._resolved[ref] = getattr(importlib.import_module(module), attr)
+            self._resolved[ref] = resolve(ref)
         return self._resolved[ref]

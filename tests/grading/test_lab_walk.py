@@ -69,11 +69,16 @@ def _assert_done(results):
     assert all(r.passed and r.points == r.max_points for r in results.values()), [str(r) for r in results.values()]
 
 
-def _cli_check_passes(lab_id):
+def _finish(learner, lab_id):
+    """Catch-up replays the lab's solution (and only it); then every check passes, in the CLI too."""
+    assert _catch_up(learner, lab_id, through=True) == [lab_id]
+    done = _results(learner, lab_id)
+    _assert_done(done)
     outcome = CliRunner().invoke(labkit, ["check", lab_id, "--json"])
     assert outcome.exit_code == 0, outcome.output
     report = json.loads(outcome.output)
     assert report["lab"] == lab_id and all(c["passed"] for c in report["checks"])
+    return done
 
 
 # --- labs 00 to 06, forward ------------------------------------------------------------------------------
@@ -103,28 +108,22 @@ def test_lab_02_fails_before_and_passes_after_its_solution(learner):
     assert f"Invoke {FETCH_DEMO_DATA}" in fresh["function_invoked"].hint
     assert f"Invoke {FETCH_DEMO_DATA}" in fresh["raw_loaded"].hint
 
-    assert _catch_up(learner, "02_lambda_load", through=True) == ["02_lambda_load"]
-    done = _results(learner, "02_lambda_load")
-    _assert_done(done)
+    done = _finish(learner, "02_lambda_load")
     assert done["objects_encrypted"].found == [
         "✔ 51 of 51 sampled raw objects (1 in 3 of 153) are SSE-KMS with dataedu-key"]
-    _cli_check_passes("02_lambda_load")
 
 
 def test_labs_03_04_fail_before_and_pass_after_their_solutions(learner):
     _catch_up(learner, "03_glue_crawlers")
     _assert_fresh(_results(learner, "03_glue_crawlers"), {"crawlers_created", "sis_tables", "lms_tables"})
 
-    assert _catch_up(learner, "03_glue_crawlers", through=True) == ["03_glue_crawlers"]
-    _assert_done(_results(learner, "03_glue_crawlers"))
+    _finish(learner, "03_glue_crawlers")
     fresh = _results(learner, "04_athena_curate")
     _assert_fresh(fresh, {"workgroup", "curated_table", "student_view"})
     assert "create_work_group" in fresh["workgroup"].hint
     assert "CREATE DATABASE db_cur_lmsdemo" in fresh["curated_table"].hint
 
-    assert _catch_up(learner, "04_athena_curate", through=True) == ["04_athena_curate"]
-    _assert_done(_results(learner, "04_athena_curate"))
-    _cli_check_passes("04_athena_curate")
+    _finish(learner, "04_athena_curate")
 
 
 def test_lab_05_fails_before_and_passes_after_its_solution(learner):
@@ -135,9 +134,7 @@ def test_lab_05_fails_before_and_passes_after_its_solution(learner):
     outcome = CliRunner().invoke(labkit, ["check", "05_databrew", "--json"])
     assert outcome.exit_code != 0 and not any(c["passed"] for c in json.loads(outcome.output)["checks"])
 
-    assert _catch_up(learner, "05_databrew", through=True) == ["05_databrew"]
-    _assert_done(_results(learner, "05_databrew"))
-    _cli_check_passes("05_databrew")
+    _finish(learner, "05_databrew")
 
 
 def test_lab_06_fails_before_and_passes_after_its_solution(learner):
@@ -151,9 +148,7 @@ def test_lab_06_fails_before_and_passes_after_its_solution(learner):
     assert "create_namespace" in fresh["workgroup"].hint
     assert "key users" in fresh["spectrum_access"].hint
 
-    assert _catch_up(learner, "06_redshift", through=True) == ["06_redshift"]
-    _assert_done(_results(learner, "06_redshift"))
-    _cli_check_passes("06_redshift")
+    _finish(learner, "06_redshift")
 
 
 def test_the_walk_replayed_every_lab_once(learner):

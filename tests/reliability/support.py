@@ -5,7 +5,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.support import LABKIT, free_port  # noqa: F401 - re-exported for the reliability tests
+from tests.support import LABKIT
 
 
 def labkit_env(home: Path, port: int) -> dict[str, str]:

@@ -16,7 +16,8 @@ from pathlib import Path
 import boto3
 
 from lab_helpers.endpoint import logs
-from tests.reliability.support import endpoint_pids, free_port, labkit_env, run_labkit
+from tests.reliability.support import endpoint_pids, labkit_env, run_labkit
+from tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

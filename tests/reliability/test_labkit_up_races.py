@@ -19,7 +19,8 @@ import pytest
 
 from lab_helpers.config import load
 from lab_helpers.endpoint import daemon
-from tests.reliability.support import LABKIT, endpoint_pids, free_port, labkit_env, run_labkit
+from tests.reliability.support import endpoint_pids, labkit_env, run_labkit
+from tests.support import LABKIT, free_port
 
 
 def _health(port: int) -> dict | None:
