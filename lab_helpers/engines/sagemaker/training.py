@@ -266,9 +266,18 @@ def _train_script(ctx, run, job, channels, workdir, store, log) -> None:
     max_runtime = (run.spec.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds") or DEFAULT_MAX_RUNTIME_S
     worker = WorkerProcess(script_mode.SCRIPT_WORKER, env=worker_env(workdir, env), cwd=code_dir,
                            on_output=log.line, python=sys.executable)
+    result = _train_in(worker, job, {"op": "train", "program": program, "args": args}, max_runtime, log)
+    if result.get("exit_code") != 0:
+        raise TrainingFailed(script_mode.user_script_error(result.get("exit_code"), result.get("stderr_tail", ""),
+                                                           result.get("command", "")).reason)
+
+
+def _train_in(worker, job, message: dict, timeout: float, log) -> dict:
+    """One training call in ``worker``: StopTrainingJob kills it; a worker that dies fails the job
+    ("Stopped" when it was stopped); the worker is closed and the job's log flushed either way."""
     remove = job.on_cancel(worker.kill)
     try:
-        result, _ = worker.call({"op": "train", "program": program, "args": args}, timeout=max_runtime)
+        result, _ = worker.call(message, timeout=timeout)
     except WorkerExited as exc:
         raise TrainingFailed("Stopped" if job.cancelled else
                              f"AlgorithmError: the training process ended unexpectedly (exit status "
@@ -276,10 +285,8 @@ def _train_script(ctx, run, job, channels, workdir, store, log) -> None:
     finally:
         remove()
         worker.close(grace=1)
-    log.flush()
-    if result.get("exit_code") != 0:
-        raise TrainingFailed(script_mode.user_script_error(result.get("exit_code"), result.get("stderr_tail", ""),
-                                                           result.get("command", "")).reason)
+        log.flush()
+    return result
 
 
 def _train_xgboost(ctx, run, job, channels, workdir, model_dir, log) -> dict:
@@ -303,17 +310,7 @@ def _train_xgboost(ctx, run, job, channels, workdir, model_dir, log) -> dict:
                "model_dir": model_dir}
     worker = WorkerProcess(XGBOOST_WORKER, env=worker_env(workdir), cwd=workdir, on_output=log.line,
                            python=sys.executable)
-    remove = job.on_cancel(worker.kill)
-    try:
-        result, _ = worker.call(message, timeout=max_runtime)
-    except WorkerExited as exc:
-        raise TrainingFailed("Stopped" if job.cancelled else
-                             f"AlgorithmError: the training process ended unexpectedly (exit status "
-                             f"{exc.returncode})") from None
-    finally:
-        remove()
-        worker.close(grace=1)
-    log.flush()
+    result = _train_in(worker, job, message, max_runtime, log)
     if not result.get("ok"):
         raise _algorithm_error(result.get("reason", "AlgorithmError: training failed"))
     history = result.get("history") or {}
