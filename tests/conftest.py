@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import urllib.request
 
 import boto3
@@ -167,3 +168,32 @@ def role_session(client, role_name: str) -> boto3.session.Session:
                                       RoleSessionName="test-session")["Credentials"]
     return boto3.session.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                                  aws_session_token=creds["SessionToken"], region_name="us-east-1")
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@pytest.fixture
+def kernel_env(endpoint, monkeypatch, tmp_path):
+    """This process as a lab kernel on the local target sees it: LABKIT_* set, the target applied, boto3's
+    default session fresh. Host lookups other than loopback fail and are recorded (the list it yields)."""
+    monkeypatch.setenv("LABKIT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LABKIT_PORT", str(endpoint.port))
+    monkeypatch.delenv("LABKIT_TARGET", raising=False)
+    from lab_helpers import config
+    from lab_helpers.targets import get_target
+
+    get_target(config.load()).apply()
+    looked_up = []
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host not in LOOPBACK:
+            looked_up.append(host)
+            raise socket.gaierror(f"test: {host} is not on this machine")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    boto3.DEFAULT_SESSION = None
+    yield looked_up
+    boto3.DEFAULT_SESSION = None
