@@ -146,7 +146,8 @@ def test_endpoint_stop_leaves_no_process_of_any_function(tmp_path, session):
         lam.invoke(FunctionName=idle)
         lam.invoke(FunctionName=busy, InvocationType="Event")  # runs on, in the endpoint's pool
         deadline = time.monotonic() + 30
-        while len(processes_of(busy)) < 6 and time.monotonic() < deadline:  # 2 workers + 4 sleeps
+        # 2 workers + 4 sleeps; while spawn() runs, its `sh -c` and subshell are counted too (7 or 8)
+        while len(processes_of(busy)) != 6 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert len(processes_of(busy)) == 6 and len(processes_of(idle)) == 4
     finally:
