@@ -221,13 +221,14 @@ def _run(ctx, region: str, ex: Execution) -> None:
             ex.state = "CANCELLED"
             ex.reason = "Query cancelled by user"
     except AthenaQueryError as err:
-        ex.state, ex.reason = "FAILED", err.message
+        ex.reason = err.message
         ex.error = {"ErrorCategory": err.error_category, "ErrorType": err.error_type, "Retryable": False,
                     "ErrorMessage": err.message}
         try:
             write_failure(ex.store, ex)
         except Exception:   # noqa: BLE001 - the reason file is a courtesy; the state is what matters
             log.warning("could not write the failure text of %s", ex.id)
+        ex.state = "FAILED"   # after the reason file (as SUCCEEDED after the results): whoever sees it finds the file
     except Exception as exc:  # a broken query never takes the endpoint down
         log.exception("query %s crashed", ex.id)
         ex.state = "FAILED"
