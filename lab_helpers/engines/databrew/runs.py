@@ -160,7 +160,7 @@ def execute(ctx, run: JobRun, job: Job) -> None:
     def say(line: str) -> None:
         logs.append(f"{now().strftime('%Y-%m-%d %H:%M:%S')} {line}")
 
-    con, stop_hook = None, None
+    con, stop_hook, state = None, None, "FAILED"
     try:
         run.state = "RUNNING"
         say(f"Job run {run.run_id} of {run.job_name} ({run.job_type}) started")
@@ -183,35 +183,35 @@ def execute(ctx, run: JobRun, job: Job) -> None:
             _profile(ctx, run, job, table, store, con, say)
         else:
             _recipe(run, job, table, store, catalog, con, say)
-        run.state = "SUCCEEDED"
+        state = "SUCCEEDED"
         say(f"Job run {run.run_id} succeeded")
     except (JobCancelled, KeyboardInterrupt):
-        run.state = "STOPPED"
+        state = "STOPPED"
         say(f"Job run {run.run_id} was stopped")
     except RunFailed as err:
-        run.state, run.error = "FAILED", str(err)
+        state, run.error = "FAILED", str(err)
         say(f"Job run {run.run_id} failed: {err}")
     except recipe_mod.RecipeStepError as err:
         if job.cancelled:   # DuckDB interrupted by StopJobRun
-            run.state = "STOPPED"
+            state = "STOPPED"
             say(f"Job run {run.run_id} was stopped")
         else:
-            run.state, run.error = "FAILED", err.message
+            state, run.error = "FAILED", err.message
             say(err.message)
     except ClientError as err:   # an S3 or Glue call of the job refused (e.g. a write the bucket policy denies)
         error = err.response.get("Error", {})
-        run.state, run.error = "FAILED", f"{error.get('Code')}: {error.get('Message')} ({err.operation_name})"
+        state, run.error = "FAILED", f"{error.get('Code')}: {error.get('Message')} ({err.operation_name})"
         say(f"Job run {run.run_id} failed: {run.error}")
     except (out_mod.OutputError, StoreError) as err:
-        run.state, run.error = "FAILED", _store_text(err)
+        state, run.error = "FAILED", _store_text(err)
         say(f"Job run {run.run_id} failed: {run.error}")
     except Exception as err:
         if job.cancelled:
-            run.state = "STOPPED"
+            state = "STOPPED"
         else:
             log.exception("databrew run %s crashed", run.run_id)
-            run.state, run.error = "FAILED", f"Internal error in the local DataBrew engine: {type(err).__name__}: {err}"
-        say(f"Job run {run.run_id} ended: {run.state} {run.error}")
+            state, run.error = "FAILED", f"Internal error in the local DataBrew engine: {type(err).__name__}: {err}"
+        say(f"Job run {run.run_id} ended: {state} {run.error}")
     finally:
         if stop_hook is not None:
             stop_hook()
@@ -220,6 +220,8 @@ def execute(ctx, run: JobRun, job: Job) -> None:
         run.completed_on = now()
         if run.snapshot.job.get("LogSubscription", "ENABLE") != "DISABLE":
             ctx.logs(run.region).write_quietly(run.log_group, run.run_id, logs)
+        # The terminal state is published last: a client that sees it can read the outputs and the log.
+        run.state = state
 
 
 def _store_text(err) -> str:
