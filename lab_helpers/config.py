@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +14,9 @@ DEFAULT_ACCOUNT = "123456789012"  # moto's default account id
 LOCAL_ACCESS_KEY = "test"    # the moto/LocalStack convention for dummy credentials
 LOCAL_SECRET_KEY = "test"
 TARGETS = ("local", "localstack", "aws")
+# A learner's scope in a shared account (stack/names.py): starts with a letter, so scoped database
+# names stay valid SQL identifiers; 12 characters keep the longest role name far below IAM's 64.
+SCOPE = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,9 @@ class Settings:
     shared_endpoint: bool = False
     class_store: Path | None = None
     learner: str = ""
+    # A learner's scope in an account shared with others (LABKIT_SCOPE, e.g. l07): every
+    # account-wide name of the workshop carries it (stack/names.py). Empty = the workshop's names.
+    scope: str = ""
     # Set (LABKIT_CATCHUP=1) in the kernels that catch-up starts: their checks are recorded as
     # catch-up, not as the learner's work, and the preflight does not nag about prerequisites.
     catchup: bool = False
@@ -117,6 +124,8 @@ def load(environ: dict[str, str] | None = None, **overrides) -> Settings:
         values["class_store"] = Path(env["LABKIT_CLASS_STORE"]).expanduser().resolve()
     if "LABKIT_LEARNER" in env:
         values["learner"] = env["LABKIT_LEARNER"].strip()
+    if "LABKIT_SCOPE" in env:
+        values["scope"] = env["LABKIT_SCOPE"].strip().lower()
     if "LABKIT_CATCHUP" in env:
         values["catchup"] = env["LABKIT_CATCHUP"].strip() not in ("", "0")
     values.update({k: v for k, v in overrides.items() if v is not None})
@@ -130,6 +139,9 @@ def load(environ: dict[str, str] | None = None, **overrides) -> Settings:
         )
     if not 0 < settings.port < 65536:
         raise ConfigError(f"port {settings.port} is out of range; pick 1024-65535, e.g. --port 4566")
+    if settings.scope and not SCOPE.match(settings.scope):
+        raise ConfigError(f"LABKIT_SCOPE={settings.scope!r} is not a scope: use 1-12 lower-case letters and "
+                          "digits, starting with a letter (e.g. l07), or unset it")
     if settings.scale <= 0:
         raise ConfigError(f"LABKIT_SCALE must be positive, got {settings.scale}")
     return settings

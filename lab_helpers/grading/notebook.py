@@ -71,6 +71,12 @@ class Lab:
         self.id = lab_id
         self.session = session
 
+    def name(self, base: str) -> str:
+        """Your name for a workshop resource: ``base`` itself (``dataedu-glue-crawler-role``,
+        ``db_raw_sisdemo``), or with your scope in front when you share an account with a class
+        (``l07-dataedu-glue-crawler-role``, ``l07_db_raw_sisdemo``)."""
+        return self.session.names.of(base)
+
     def check(self, step: str) -> checks_mod.CheckResult:
         return self.session.run_check(self.id, step)
 
@@ -140,6 +146,10 @@ def start_lab(lab_id: str) -> Lab:
                                            f"({'healthy' if status.get('healthy') else 'NOT healthy'})"
                                            if session.target.endpoint_url else ""),
              f"  workspace  {session.names.guid} · raw bucket {session.names.buckets['raw']}"]
+    if session.names.scope:   # an account shared with a class: say what lab.name() does
+        lines.append(f"  scope      {session.names.scope} · your names: lab.name('dataedu-wg') = "
+                     f"{session.names.of('dataedu-wg')!r}, lab.name('db_raw_sisdemo') = "
+                     f"{session.names.of('db_raw_sisdemo')!r}")
     if s.target == "aws":
         # A real account: whose, where, and what this lab will cost, before it creates anything.
         from ..targets import costs

@@ -1,4 +1,16 @@
-"""Every resource name of the workshop stack, derived from one workspace guid."""
+"""Every resource name of the workshop stack, derived from one workspace guid (and a scope).
+
+Bucket names carry the guid, so they are unique everywhere. Every other name the workshop uses
+(``alias/dataedu-key``, ``dataedu-glue-crawler-role``, ``db_raw_sisdemo``, ``dataedu-wg``,
+``student-ext-2``, ``at-risk-xgboost`` ...) is unique only per account and region. A solo
+learner has the account to themselves and uses those names as the workshop prints them. When
+several learners share one account (``labkit class create --shared-account``), each workspace
+gets a *scope* (``l07``) and every such name carries it: ``Names.of`` turns
+``dataedu-glue-crawler-role`` into ``l07-dataedu-glue-crawler-role`` and ``db_raw_sisdemo``
+into ``l07_db_raw_sisdemo`` (underscores where the service wants them: Glue and Athena
+databases). Notebooks and checks ask for every name through ``Names.of`` (``lab.name``), so
+the same code runs in both cases.
+"""
 from __future__ import annotations
 
 import json
@@ -6,7 +18,7 @@ import re
 import secrets
 from dataclasses import asdict, dataclass
 
-from ..config import Settings
+from ..config import SCOPE, Settings
 
 TAG_KEY = "labkit:workspace"
 KMS_ALIAS = "alias/dataedu-key"
@@ -22,9 +34,36 @@ LMS_RAW_PREFIX = "lmsapi/"
 _GUID = re.compile(r"^[0-9a-f]{12}$")
 
 
+class ScopeError(ValueError):
+    """A scope the names cannot carry (the message says what a scope may be)."""
+
+
+def check_scope(scope: str) -> str:
+    if scope and not SCOPE.match(scope):
+        raise ScopeError(f"scope {scope!r} is not usable in resource names: use 1-12 lower-case letters "
+                         "and digits, starting with a letter (e.g. l07)")
+    return scope
+
+
 @dataclass(frozen=True)
 class Names:
     guid: str
+    scope: str = ""
+
+    def __post_init__(self):
+        check_scope(self.scope)
+
+    def of(self, base: str) -> str:
+        """The workspace's name for the workshop's ``base`` name: unchanged without a scope;
+        ``<scope>-base`` (``<scope>_base`` for an underscore name such as a Glue database;
+        ``alias/<scope>-base`` for a KMS alias) with one."""
+        if not self.scope:
+            return base
+        if base.startswith("alias/"):
+            return "alias/" + self.of(base[len("alias/"):])
+        if base.startswith(self.scope + ("_" if _underscored(base) else "-")):
+            return base   # already scoped: of() is idempotent
+        return f"{self.scope}{'_' if _underscored(base) else '-'}{base}"
 
     @property
     def buckets(self) -> dict[str, str]:
@@ -37,19 +76,23 @@ class Names:
 
     @property
     def kms_alias(self) -> str:
-        return KMS_ALIAS
+        return self.of(KMS_ALIAS)
 
     @property
     def roles(self) -> tuple[str, ...]:
-        return ROLES
+        return tuple(self.of(role) for role in ROLES)
 
     @property
     def functions(self) -> tuple[str, ...]:
-        return (FETCH_DEMO_DATA, FETCH_S3_DATA)
+        return (self.of(FETCH_DEMO_DATA), self.of(FETCH_S3_DATA))
 
     def as_dict(self) -> dict:
-        return {"guid": self.guid, "buckets": self.buckets, "kms_alias": self.kms_alias,
+        return {"guid": self.guid, "scope": self.scope, "buckets": self.buckets, "kms_alias": self.kms_alias,
                 "roles": list(self.roles), "functions": list(self.functions)}
+
+
+def _underscored(base: str) -> bool:
+    return "_" in base and "-" not in base
 
 
 def new_guid() -> str:
@@ -57,19 +100,33 @@ def new_guid() -> str:
 
 
 def workspace(settings: Settings, create: bool = True) -> Names | None:
-    """The workspace's names; the guid is created once and kept in LABKIT_HOME/workspace.json."""
+    """The workspace's names; the guid (and the scope, in a shared account) is created once and
+    kept in LABKIT_HOME/workspace.json. The scope (LABKIT_SCOPE) is recorded with the guid when the
+    workspace is created and kept for its life: its resources carry those names."""
     path = settings.workspace_file
     try:
         data = json.loads(path.read_text())
-        guid = data.get(settings.target, {}).get("guid", "")
-        if _GUID.match(guid):
-            return Names(guid)
     except (OSError, ValueError):
+        data = {}
+    if isinstance(data, dict) and isinstance(data.get(settings.target, {}), dict):
+        entry = data.get(settings.target, {})
+        guid = entry.get("guid", "")
+        if _GUID.match(guid):
+            scope = entry.get("scope", "")
+            if settings.scope and settings.scope != scope:   # its resources already carry the old names
+                raise ScopeError(f"this workspace ({path}) was created with "
+                                 f"{f'scope {scope!r}' if scope else 'no scope'}, not {settings.scope!r}: "
+                                 "unset LABKIT_SCOPE, or use another LABKIT_HOME")
+            return Names(guid, scope)
+    else:
         data = {}
     if not create:
         return None
     guid = new_guid()
-    data.setdefault(settings.target, {})["guid"] = guid
+    entry = data.setdefault(settings.target, {})
+    entry["guid"] = guid
+    if settings.scope:
+        entry["scope"] = settings.scope
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, sort_keys=True))
-    return Names(guid)
+    return Names(guid, settings.scope)
