@@ -15,7 +15,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from .names import (FETCH_DEMO_DATA, FETCH_S3_DATA, LMS_RAW_PREFIX, LMS_SOURCE_PREFIX, SIS_RAW_PREFIX,
-                    SIS_SOURCE_PREFIX, TAG_KEY, Names)
+                    ROLES, SIS_SOURCE_PREFIX, TAG_KEY, Names)
 
 LAMBDA_SRC = Path(__file__).parent / "lambda_src"
 LAMBDA_RUNTIME = "python3.11"
@@ -91,8 +91,8 @@ def provision(session, names: Names, *, endpoint_url: str | None = None, scale: 
     if with_data:
         _source_data(s3, names.buckets["source"], scale, seed, report)
     iam = client("iam")
-    for role in names.roles:
-        _role(iam, role, names, report)
+    for base in ROLES:
+        _role(iam, base, names, report)
     _functions(client("lambda"), names, report)
     return report
 
@@ -180,9 +180,10 @@ def _source_key(dataset_key: str) -> str:
     return LMS_SOURCE_PREFIX + dataset_key[len(LMS_RAW_PREFIX):]
 
 
-def _role(iam, role: str, names: Names, report: ProvisionReport) -> None:
+def _role(iam, base: str, names: Names, report: ProvisionReport) -> None:
+    role = names.of(base)
     trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": _SERVICE_OF_ROLE[role]}, "Action": "sts:AssumeRole"}]}
+        "Effect": "Allow", "Principal": {"Service": _SERVICE_OF_ROLE[base]}, "Action": "sts:AssumeRole"}]}
     try:
         iam.get_role(RoleName=role)
         report.note(False, f"iam {role}")
@@ -198,9 +199,9 @@ def _role(iam, role: str, names: Names, report: ProvisionReport) -> None:
         {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": "*"},
     ]
-    if role == "dataedu-fetch-demo-data-role":
+    if base == "dataedu-fetch-demo-data-role":
         statements.append({"Effect": "Allow", "Action": "lambda:InvokeFunction",
-                           "Resource": f"arn:aws:lambda:*:*:function:{FETCH_S3_DATA}"})
+                           "Resource": f"arn:aws:lambda:*:*:function:{names.of(FETCH_S3_DATA)}"})
     # Deliberately no kms:* here: the workshop's first step is adding these roles as key users.
     iam.put_role_policy(RoleName=role, PolicyName="dataedu-s3-access",
                         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}))
@@ -229,15 +230,16 @@ def _functions(lam, names: Names, report: ProvisionReport) -> None:
     specs = {
         FETCH_DEMO_DATA: dict(
             module="dataedu_fetch_demo_data", extra={"data/sis.txt": sis, "data/lms.txt": lms},
-            role="dataedu-fetch-demo-data-role", timeout=900, memory=1769,
+            role=names.of("dataedu-fetch-demo-data-role"), timeout=900, memory=1769,
             env={"SOURCE_DATA_BUCKET_NAME": names.buckets["source"], "RAW_DATA_BUCKET_NAME": names.buckets["raw"],
                  "SIS_DEMO_MOCK_DATA_PREFIX": SIS_SOURCE_PREFIX, "LMS_DEMO_MOCK_DATA_PREFIX": LMS_SOURCE_PREFIX,
                  "SIS_DEMO_RAW_DATA_PREFIX": SIS_RAW_PREFIX, "LMS_DEMO_RAW_DATA_PREFIX": LMS_RAW_PREFIX,
-                 "FETCH_S3_DATA_FUNCTION": FETCH_S3_DATA}),
-        FETCH_S3_DATA: dict(module="dataedu_fetch_s3_data", extra=None, role="dataedu-fetch-s3-data-role",
+                 "FETCH_S3_DATA_FUNCTION": names.of(FETCH_S3_DATA)}),
+        FETCH_S3_DATA: dict(module="dataedu_fetch_s3_data", extra=None, role=names.of("dataedu-fetch-s3-data-role"),
                             timeout=600, memory=1769, env={}),
     }
-    for name, spec in specs.items():
+    for base, spec in specs.items():
+        name = names.of(base)
         code = function_zip(spec["module"], spec["extra"])
         role_arn = f"arn:aws:iam::{account}:role/{spec['role']}"
         config = dict(Role=role_arn, Handler=f"{spec['module']}.lambda_handler", Runtime=LAMBDA_RUNTIME,

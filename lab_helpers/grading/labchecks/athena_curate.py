@@ -14,13 +14,13 @@ VIEW = "student_pageviews"
 
 
 def workgroup(ctx) -> list[Part]:
-    athena = ctx.client("athena")
+    athena, name = ctx.client("athena"), ctx.names.of(WORKGROUP)
     try:
-        wg = athena.get_work_group(WorkGroup=WORKGROUP).get("WorkGroup")  # moto answers {} when missing
+        wg = athena.get_work_group(WorkGroup=name).get("WorkGroup")  # moto answers {} when missing
     except ClientError:
         wg = None
     if not wg:
-        return [Part(False, f"no workgroup {WORKGROUP}", "Create it with athena.create_work_group (step 1).", 3)]
+        return [Part(False, f"no workgroup {name}", "Create it with athena.create_work_group (step 1).", 3)]
     conf = wg.get("Configuration", {})
     location = conf.get("ResultConfiguration", {}).get("OutputLocation", "")
     want = f"s3://{ctx.buckets['results']}/"
@@ -35,12 +35,12 @@ def workgroup(ctx) -> list[Part]:
 
 
 def curated_table(ctx) -> list[Part]:
-    glue, s3 = ctx.client("glue"), ctx.client("s3")
+    glue, s3, db = ctx.client("glue"), ctx.client("s3"), ctx.names.of("db_cur_lmsdemo")
     try:
-        table = glue.get_table(DatabaseName="db_cur_lmsdemo", Name=CTAS_TABLE)["Table"]
+        table = glue.get_table(DatabaseName=db, Name=CTAS_TABLE)["Table"]
     except ClientError as err:
-        what = "database db_cur_lmsdemo" if "Database" in str(err) else f"table {CTAS_TABLE}"
-        return [Part(False, f"no {what} yet", "CREATE DATABASE db_cur_lmsdemo, then run the CTAS (step 3).", 3)]
+        what = f"database {db}" if "Database" in str(err) else f"table {CTAS_TABLE}"
+        return [Part(False, f"no {what} yet", f"CREATE DATABASE {db}, then run the CTAS (step 3).", 3)]
     location = table["StorageDescriptor"].get("Location", "")
     want = f"s3://{ctx.buckets['curated']}/{CTAS_PREFIX}"
     serde = table["StorageDescriptor"].get("SerdeInfo", {}).get("SerializationLibrary", "")
@@ -63,11 +63,11 @@ def curated_table(ctx) -> list[Part]:
 
 
 def student_view(ctx) -> list[Part]:
-    glue = ctx.client("glue")
+    glue, db = ctx.client("glue"), ctx.names.of("db_cur_lmsdemo")
     try:
-        view = glue.get_table(DatabaseName="db_cur_lmsdemo", Name=VIEW)["Table"]
+        view = glue.get_table(DatabaseName=db, Name=VIEW)["Table"]
     except ClientError:
-        return [Part(False, f"no view db_cur_lmsdemo.{VIEW}", "CREATE OR REPLACE VIEW ... (step 6).")]
+        return [Part(False, f"no view {db}.{VIEW}", "CREATE OR REPLACE VIEW ... (step 6).")]
     text = (view.get("ViewOriginalText") or "") + (view.get("ViewExpandedText") or "")
     import base64
     import json
@@ -77,7 +77,7 @@ def student_view(ctx) -> list[Part]:
     sql = json.loads(base64.b64decode(m.group(1)))["originalSql"].lower() if m else text.lower()
     return [Part(view.get("TableType") == "VIRTUAL_VIEW", f"{VIEW} is a {view.get('TableType', '?')}"),
             Part(CTAS_TABLE in sql and "student" in sql, "the view joins the curated page views with the SIS students",
-                 f"Join db_cur_lmsdemo.{CTAS_TABLE} with db_raw_sisdemo.student on user_id = student_id.")]
+                 f"Join {db}.{CTAS_TABLE} with {ctx.names.of('db_raw_sisdemo')}.student on user_id = student_id.")]
 
 
 CHECKS = [

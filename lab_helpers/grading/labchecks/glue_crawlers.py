@@ -15,7 +15,9 @@ ROLE = "dataedu-glue-crawler-role"
 def crawlers_created(ctx) -> list[Part]:
     glue = ctx.client("glue")
     parts = []
+    role = ctx.names.of(ROLE)
     for name, (zone, prefix, db) in CRAWLERS.items():
+        name, db = ctx.names.of(name), ctx.names.of(db)
         try:
             crawler = glue.get_crawler(Name=name)["Crawler"]
         except ClientError:
@@ -25,9 +27,9 @@ def crawlers_created(ctx) -> list[Part]:
         want = f"s3://{ctx.buckets[zone]}/{prefix}"
         parts.append(Part(want in paths, f"{name} crawls {', '.join(paths) or 'nothing'}",
                           f"Its S3 target should be {want}"))
-        parts.append(Part(crawler.get("DatabaseName") == db and crawler.get("Role", "").endswith(ROLE),
+        parts.append(Part(crawler.get("DatabaseName") == db and crawler.get("Role", "").split("/")[-1] == role,
                           f"{name} writes to {crawler.get('DatabaseName')} as {crawler.get('Role', '').split('/')[-1]}",
-                          f"Use database {db} and role {ROLE}."))
+                          f"Use database {db} and role {role}."))
     return parts
 
 
@@ -39,28 +41,31 @@ def _tables(glue, db):
 
 
 def sis_tables(ctx) -> list[Part]:
-    tables = _tables(ctx.client("glue"), "db_raw_sisdemo")
+    db = ctx.names.of("db_raw_sisdemo")
+    tables = _tables(ctx.client("glue"), db)
     if tables is None:
-        return [Part(False, "no database db_raw_sisdemo yet", "Run dataedu-sisdemo-crawler and wait for READY.")]
+        return [Part(False, f"no database {db} yet",
+                     f"Run {ctx.names.of('dataedu-sisdemo-crawler')} and wait for READY.")]
     parquet = [n for n, t in tables.items() if t.get("Parameters", {}).get("classification") == "parquet"]
     student = tables.get("student", {}).get("StorageDescriptor", {}).get("Columns", [])
-    return [Part(len(tables) == 12, f"{len(tables)} tables in db_raw_sisdemo (expected 12)",
+    return [Part(len(tables) == 12, f"{len(tables)} tables in {db} (expected 12)",
                  "If there are none, read the crawler's log: AccessDenied means the role is not a key user."),
             Part(len(parquet) == 12, f"{len(parquet)} tables classified as parquet"),
             Part(len(student) == 24, f"student has {len(student)} columns (expected 24)")]
 
 
 def lms_tables(ctx) -> list[Part]:
-    glue = ctx.client("glue")
-    tables = _tables(glue, "db_raw_lmsdemo")
+    glue, db = ctx.client("glue"), ctx.names.of("db_raw_lmsdemo")
+    tables = _tables(glue, db)
     if tables is None:
-        return [Part(False, "no database db_raw_lmsdemo yet", "Run dataedu-lmsdemo-crawler and wait for READY.")]
+        return [Part(False, f"no database {db} yet",
+                     f"Run {ctx.names.of('dataedu-lmsdemo-crawler')} and wait for READY.")]
     partitioned = [n for n, t in tables.items() if [k["Name"] for k in t.get("PartitionKeys", [])] == ["process_date"]]
     n_parts = 0
     if "requests" in tables:
         n_parts = sum(len(p["Partitions"]) for p in glue.get_paginator("get_partitions").paginate(
-            DatabaseName="db_raw_lmsdemo", TableName="requests"))
-    return [Part(len(tables) == 10, f"{len(tables)} tables in db_raw_lmsdemo (expected 10)",
+            DatabaseName=db, TableName="requests"))
+    return [Part(len(tables) == 10, f"{len(tables)} tables in {db} (expected 10)",
                  "Crawl s3://<raw>/lmsapi/ (the folder above the table folders)."),
             Part(len(partitioned) == 10, f"{len(partitioned)} tables partitioned by process_date"),
             Part(n_parts == 32, f"requests has {n_parts} partitions (expected 32)",

@@ -22,7 +22,7 @@ def key_users(ctx) -> list[Part]:
                    st.get("Action") in ("kms:*", ["kms:*"]) for st in policy.get("Statement", []))
     parts = [Part(has_root, "the root-account statement is still there (you did not lock the account out)",
                   "Put back the 'Enable IAM User Permissions' statement for the account root.")]
-    for role in KEY_USER_ROLES:
+    for role in map(ctx.names.of, KEY_USER_ROLES):
         arn = f"arn:aws:iam::{account}:role/{role}"
         ok = all(allows_role(policy, arn, a) for a in ("kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"))
         parts.append(Part(ok, f"{role} {'is' if ok else 'is not'} a key user (Encrypt, Decrypt, GenerateDataKey)",
@@ -32,7 +32,7 @@ def key_users(ctx) -> list[Part]:
 
 def role_can_write(ctx) -> list[Part]:
     return object_encryption_parts(
-        ctx, ctx.buckets["raw"], ROLE_TEST_KEY, "the object written as dataedu-fetch-s3-data-role",
+        ctx, ctx.buckets["raw"], ROLE_TEST_KEY, f"the object written as {ctx.names.of('dataedu-fetch-s3-data-role')}",
         "After adding the key users, write the test object again as the role (the 'retry' step).")
 
 

@@ -17,6 +17,11 @@ MAX_HEADS = 60  # objects_encrypted inspects at most this many objects (an even 
 _HEAD_WORKERS = 8
 
 
+def _names(ctx) -> tuple[str, str, str]:
+    """The learner's loader function, copy function and copy role (scoped in a shared account)."""
+    return ctx.names.of(FETCH_DEMO_DATA), ctx.names.of(FETCH_S3_DATA), ctx.names.of(COPY_ROLE)
+
+
 def _log_group(function: str) -> str:
     return f"/aws/lambda/{function}"
 
@@ -46,13 +51,14 @@ def _log_events(ctx, function: str, pattern: str, want: int = 1, pages: int = 5)
 
 
 def function_invoked(ctx) -> list[Part]:
-    hint = f"Invoke {FETCH_DEMO_DATA} (step 2), then re-run this check."
-    reports = _log_events(ctx, FETCH_DEMO_DATA, "REPORT")
+    loader = _names(ctx)[0]
+    hint = f"Invoke {loader} (step 2), then re-run this check."
+    reports = _log_events(ctx, loader, "REPORT")
     if reports is None:
-        return [Part(False, f"no log group {_log_group(FETCH_DEMO_DATA)}: the loader has never run", hint)]
-    totals = _log_events(ctx, FETCH_DEMO_DATA, '"Total # of"')
+        return [Part(False, f"no log group {_log_group(loader)}: the loader has never run", hint)]
+    totals = _log_events(ctx, loader, '"Total # of"')
     return [
-        Part(bool(reports), f"{_log_group(FETCH_DEMO_DATA)} {'has a' if reports else 'has no'} REPORT line "
+        Part(bool(reports), f"{_log_group(loader)} {'has a' if reports else 'has no'} REPORT line "
                             "(an invocation that finished)", hint),
         Part(bool(totals), f"the loader {'logged' if totals else 'did not log'} its object totals",
              "Invoke the function without a test event of your own: an empty event {} is what it expects."),
@@ -68,21 +74,23 @@ def _keys(ctx, prefix: str) -> list[str]:
 
 
 def _copy_role_is_key_user(ctx) -> bool:
+    copy_role = _names(ctx)[2]
     kms = ctx.client("kms")
     key_id = kms.describe_key(KeyId=ctx.names.kms_alias)["KeyMetadata"]["KeyId"]
     policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
     account = ctx.client("sts").get_caller_identity()["Account"]
-    return allows_role(policy, f"arn:aws:iam::{account}:role/{COPY_ROLE}", "kms:GenerateDataKey")
+    return allows_role(policy, f"arn:aws:iam::{account}:role/{copy_role}", "kms:GenerateDataKey")
 
 
 def _why_missing(ctx) -> str:
     """Explain missing objects from the copy function's logs and the key policy (the lab-01 trap)."""
-    if not _log_events(ctx, FETCH_DEMO_DATA, "REPORT"):
-        return f"Invoke {FETCH_DEMO_DATA} (step 2): it starts one copy per object."
-    denied = _log_events(ctx, FETCH_S3_DATA, "AccessDenied", want=500) or []
+    loader, copier, copy_role = _names(ctx)
+    if not _log_events(ctx, loader, "REPORT"):
+        return f"Invoke {loader} (step 2): it starts one copy per object."
+    denied = _log_events(ctx, copier, "AccessDenied", want=500) or []
     if not denied:
         return (f"The copies run asynchronously: wait a few seconds and re-run the check. If the count does not "
-                f"grow, read {_log_group(FETCH_S3_DATA)} for errors and invoke {FETCH_DEMO_DATA} again.")
+                f"grow, read {_log_group(copier)} for errors and invoke {loader} again.")
     kms_denied = [e for e in denied if "kms:GenerateDataKey" in e["message"]]
     example = (kms_denied or denied)[-1]["message"].strip()
     example = example[example.find("User: "):] if "User: " in example else example
@@ -91,16 +99,16 @@ def _why_missing(ctx) -> str:
         example = example[:297] + "..."
     key_user = _copy_role_is_key_user(ctx)
     if kms_denied and not key_user:
-        return (f"{_log_group(FETCH_S3_DATA)} has {len(denied)} AccessDenied line(s), e.g. \"{example}\". "
-                f"Lab 01's key users are missing: {COPY_ROLE} may not use dataedu-key "
+        return (f"{_log_group(copier)} has {len(denied)} AccessDenied line(s), e.g. \"{example}\". "
+                f"Lab 01's key users are missing: {copy_role} may not use {ctx.names.of('dataedu-key')} "
                 "(kms:GenerateDataKey). Add the workshop roles as key users (do lab 01, or run "
                 "`lab.catch_up()`), then invoke the loader again: it copies only what is missing.")
     if key_user:
-        return (f"{_log_group(FETCH_S3_DATA)} has {len(denied)} AccessDenied line(s) from earlier copies, e.g. "
-                f"\"{example}\". {COPY_ROLE} is a key user now: invoke {FETCH_DEMO_DATA} again to copy what "
+        return (f"{_log_group(copier)} has {len(denied)} AccessDenied line(s) from earlier copies, e.g. "
+                f"\"{example}\". {copy_role} is a key user now: invoke {loader} again to copy what "
                 "is missing (objects already there are skipped).")
-    return (f"{_log_group(FETCH_S3_DATA)} has {len(denied)} AccessDenied line(s), e.g. \"{example}\". Give "
-            f"{COPY_ROLE} the right the message names, then invoke {FETCH_DEMO_DATA} again.")
+    return (f"{_log_group(copier)} has {len(denied)} AccessDenied line(s), e.g. \"{example}\". Give "
+            f"{copy_role} the right the message names, then invoke {loader} again.")
 
 
 def raw_loaded(ctx) -> list[Part]:
