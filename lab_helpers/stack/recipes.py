@@ -3,13 +3,16 @@
 24 steps: 5 inner JOINs (department, school, admit semester, planned graduation semester, parent
 education level) and 19 RENAMEs, taking `student` (24 columns) to 47 columns. Built from the SIS
 schemas so the column lists in each JOIN match the data set exactly. Lab 05's solution builds the
-same steps by hand; tests and benchmarks use this copy.
+same steps by hand; tests and benchmarks use this copy. ``RECIPE_NAME`` and the dataset names are the
+workshop's: in an account shared with a class, pass the workspace's ``Names`` and the JOIN steps name
+its own datasets (``l07-department``), and the recipe is ``names.of(RECIPE_NAME)``.
 """
 from __future__ import annotations
 
 import json
 
 from ..datasets.schemas import SIS_SCHEMAS
+from .names import Names
 
 RECIPE_NAME = "student-ext-2"
 # DataBrew dataset name -> SIS table (two datasets read `semester`)
@@ -22,18 +25,21 @@ def rename(source: str, target: str) -> dict:
     return {"Action": {"Operation": "RENAME", "Parameters": {"sourceColumn": source, "targetColumn": target}}}
 
 
-def join(left: list[str], dataset: str, left_key: str, right_key: str, join_type: str = "INNER_JOIN") -> dict:
+def join(left: list[str], dataset: str, left_key: str, right_key: str, join_type: str = "INNER_JOIN",
+         names: Names | None = None) -> dict:
+    """A JOIN step with the workshop's dataset ``dataset`` (the workspace's, given its ``names``)."""
     right = [f.name for f in SIS_SCHEMAS[DATASETS[dataset]]]
     return {"Action": {"Operation": "JOIN", "Parameters": {
         "joinKeys": json.dumps([{"key": left_key, "value": right_key}]),
         "joinType": join_type,
         "leftColumns": json.dumps(left),
         "rightColumns": json.dumps(right),
-        "secondaryDatasetName": dataset}}}
+        "secondaryDatasetName": names.of(dataset) if names else dataset}}}
 
 
-def student_ext_2(planned_grad_join: str = "INNER_JOIN") -> list[dict]:
-    """The recipe's steps; ``planned_grad_join="LEFT_JOIN"`` keeps students who never enrolled."""
+def student_ext_2(planned_grad_join: str = "INNER_JOIN", names: Names | None = None) -> list[dict]:
+    """The recipe's steps; ``planned_grad_join="LEFT_JOIN"`` keeps students who never enrolled; with
+    ``names``, the JOINs name the workspace's datasets."""
     cols = [f.name for f in SIS_SCHEMAS["student"]]
     steps = []
 
@@ -42,7 +48,7 @@ def student_ext_2(planned_grad_join: str = "INNER_JOIN") -> list[dict]:
         cols[cols.index(source)] = target
 
     def do_join(dataset, left_key, right_key, kind="INNER_JOIN"):
-        steps.append(join(list(cols), dataset, left_key, right_key, kind))
+        steps.append(join(list(cols), dataset, left_key, right_key, kind, names))
         cols.extend(f.name for f in SIS_SCHEMAS[DATASETS[dataset]])
 
     for col in ("department_id", "admit_semester_id", "planned_grad_semester_id"):

@@ -10,8 +10,10 @@ from botocore.exceptions import ClientError
 from ...engines.iam.policy import allows_role
 from ..checks import Check, Part
 
+# The workshop's names; a check asks ctx.names.of(...) for the workspace's own (scoped in a shared account).
 NAMESPACE, WORKGROUP, DATABASE = "dataedu-ns", "dataedu-wg", "dev"
 ROLE = "RedshiftServerlessImmersionRole"
+RAW_SCHEMAS = (("sisraw", "db_raw_sisdemo", 12), ("lmsraw", "db_raw_lmsdemo", 10))
 SIS_TABLES = ("course", "course_outcome", "course_registration", "course_schedule", "degree_plan", "department",
               "ed_level", "faculty", "school", "semester", "student", "university")
 VIEWS = {"submit_date_view": "relative_submit_date", "request_info_view": "dayofweek_num"}
@@ -26,7 +28,7 @@ class SqlFailed(Exception):
 def sql(ctx, statement: str, timeout: float = 120) -> list[list]:
     """Rows of one read-only statement through the Data API (values unwrapped); SqlFailed on error."""
     rd = ctx.client("redshift-data")
-    sid = rd.execute_statement(WorkgroupName=WORKGROUP, Database=DATABASE, Sql=statement)["Id"]
+    sid = rd.execute_statement(WorkgroupName=ctx.names.of(WORKGROUP), Database=DATABASE, Sql=statement)["Id"]
     deadline = time.time() + timeout
     while True:
         d = rd.describe_statement(Id=sid)
@@ -50,34 +52,41 @@ def sql(ctx, statement: str, timeout: float = 120) -> list[list]:
 
 def _workgroup_ready(ctx) -> Part | None:
     """None when the workgroup answers; else the failing part that says so."""
+    name = ctx.names.of(WORKGROUP)
     try:
-        wg = ctx.client("redshift-serverless").get_workgroup(workgroupName=WORKGROUP)["workgroup"]
+        wg = ctx.client("redshift-serverless").get_workgroup(workgroupName=name)["workgroup"]
     except ClientError:
-        return Part(False, f"no workgroup {WORKGROUP}", "Create the namespace and workgroup first (step 1).", 3)
+        return Part(False, f"no workgroup {name}", "Create the namespace and workgroup first (step 1).", 3)
     if wg["status"] != "AVAILABLE":
-        return Part(False, f"workgroup {WORKGROUP} is {wg['status']}", "Wait until it is AVAILABLE.", 3)
+        return Part(False, f"workgroup {name} is {wg['status']}", "Wait until it is AVAILABLE.", 3)
     return None
 
 
 def _role_arn(ctx) -> str:
     account = ctx.client("sts").get_caller_identity()["Account"]
-    return f"arn:aws:iam::{account}:role/{ROLE}"
+    return f"arn:aws:iam::{account}:role/{ctx.names.of(ROLE)}"
+
+
+def _key_name(ctx) -> str:
+    """The lake key as the labs name it: dataedu-key (its alias without alias/)."""
+    return ctx.names.kms_alias.removeprefix("alias/")
 
 
 def workgroup(ctx) -> list[Part]:
     rs = ctx.client("redshift-serverless")
+    namespace, role_name = ctx.names.of(NAMESPACE), ctx.names.of(ROLE)
     try:
-        ns = rs.get_namespace(namespaceName=NAMESPACE)["namespace"]
+        ns = rs.get_namespace(namespaceName=namespace)["namespace"]
     except ClientError:
-        return [Part(False, f"no namespace {NAMESPACE}", "Create it with redshift-serverless create_namespace (step 1).",
+        return [Part(False, f"no namespace {namespace}", "Create it with redshift-serverless create_namespace (step 1).",
                      3)]
     role = _role_arn(ctx)
-    parts = [Part(True, f"namespace {NAMESPACE} with database {ns.get('dbName')}"),
-             Part(role in (ns.get("iamRoles") or []), f"{ROLE} is " + ("" if role in (ns.get("iamRoles") or [])
-                                                                      else "not ") + "associated with the namespace",
-                  f"Pass iamRoles=[<{ROLE} ARN>] (and defaultIamRoleArn) to the namespace.")]
+    parts = [Part(True, f"namespace {namespace} with database {ns.get('dbName')}"),
+             Part(role in (ns.get("iamRoles") or []), f"{role_name} is " + ("" if role in (ns.get("iamRoles") or [])
+                                                                           else "not ") + "associated with the namespace",
+                  f"Pass iamRoles=[<{role_name} ARN>] (and defaultIamRoleArn) to the namespace.")]
     problem = _workgroup_ready(ctx)
-    parts.append(problem or Part(True, f"workgroup {WORKGROUP} is AVAILABLE"))
+    parts.append(problem or Part(True, f"workgroup {ctx.names.of(WORKGROUP)} is AVAILABLE"))
     return parts
 
 
@@ -92,7 +101,8 @@ def external_schemas(ctx) -> list[Part]:
     except SqlFailed as e:
         return [Part(False, f"could not read SVV_EXTERNAL_SCHEMAS: {e}", "Run the step's cells again.")]
     parts = []
-    for name, db, want in (("sisraw", "db_raw_sisdemo", 12), ("lmsraw", "db_raw_lmsdemo", 10)):
+    for name, base, want in RAW_SCHEMAS:
+        db = ctx.names.of(base)
         ok = schemas.get(name) == db
         parts.append(Part(ok, f"external schema {name} " + (f"on {db}" if ok else "is missing"),
                           f"CREATE EXTERNAL SCHEMA {name} FROM DATA CATALOG DATABASE '{db}' IAM_ROLE '<role ARN>'"))
@@ -107,8 +117,9 @@ def spectrum_access(ctx) -> list[Part]:
     key_id = kms.describe_key(KeyId=ctx.names.kms_alias)["KeyMetadata"]["KeyId"]
     policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
     user = allows_role(policy, _role_arn(ctx), "kms:Decrypt")
-    parts = [Part(user, f"{ROLE} {'is' if user else 'is not'} a key user of dataedu-key",
-                  f"Add {ROLE} to the key users of dataedu-key (step 3), as lab 01 did for the other roles.")]
+    role, key = ctx.names.of(ROLE), _key_name(ctx)
+    parts = [Part(user, f"{role} {'is' if user else 'is not'} a key user of {key}",
+                  f"Add {role} to the key users of {key} (step 3), as lab 01 did for the other roles.")]
     problem = _workgroup_ready(ctx)
     if problem:
         return parts + [problem]
@@ -189,7 +200,7 @@ def unload(ctx) -> list[Part]:
         used = head.get("SSEKMSKeyId", "")
         parts.append(Part(head.get("ServerSideEncryption") == "aws:kms" and used in (key_arn, key_arn.split("/")[-1]),
                           f"encrypted with {head.get('ServerSideEncryption') or 'nothing'}",
-                          "Leave encryption to the bucket default (SSE-KMS with dataedu-key)."))
+                          f"Leave encryption to the bucket default (SSE-KMS with {_key_name(ctx)})."))
     return parts
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from botocore.exceptions import ClientError
-
 from ..checks import Check, Part
 
 ML_PREFIX = "ml/at-risk/"
+# The workshop's names; a check asks ctx.names.of(...) for the workspace's own (scoped in a shared account).
 ROLE = "dataedu-sagemaker-role"
 JOB_PREFIX = "at-risk"
+JOB_NAME = "at-risk-xgboost"
 MIN_AUC = 0.75
 ENDPOINT_LOGS = "/aws/sagemaker/Endpoints/"
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
@@ -19,6 +19,18 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 def _first_lines(ctx, key: str, count: int = 50) -> list[str]:
     body = ctx.client("s3").get_object(Bucket=ctx.buckets["curated"], Key=key, Range="bytes=0-65535")["Body"].read()
     return body.decode("utf-8", "replace").splitlines()[:count]
+
+
+def _ours(ctx, name: str) -> bool:
+    """Does the resource name carry the workspace's scope? (Always, without a scope: the account is the
+    learner's.) In an account shared with a class, other learners' jobs and endpoints are not the learner's."""
+    return ctx.names.of(name) == name
+
+
+def _all(ctx, operation: str, key: str, **params) -> list[dict]:
+    """Every item of a SageMaker List* call, page after page (a shared account has more than one page)."""
+    pages = ctx.client("sagemaker").get_paginator(operation).paginate(**params)
+    return [item for page in pages for item in page.get(key, [])]
 
 
 def training_set(ctx) -> list[Part]:
@@ -46,29 +58,35 @@ def training_set(ctx) -> list[Part]:
         head = s3.head_object(Bucket=bucket, Key=objects[0]["Key"])
         parts.append(Part(head.get("ServerSideEncryption") == "aws:kms",
                           f"{channel}: encrypted with {head.get('ServerSideEncryption') or 'nothing'}",
-                          "Upload without SSE headers so the bucket default (SSE-KMS with dataedu-key) applies.", 0.5))
+                          "Upload without SSE headers so the bucket default (SSE-KMS with "
+                          f"{ctx.names.kms_alias.removeprefix('alias/')}) applies.", 0.5))
     if len(parts) == 6:
         parts.append(Part(len(widths) == 1, f"every row has {sorted(widths)} columns",
                           "train and validation must have the same columns in the same order."))
     return parts
 
 
+def _training_jobs(ctx, **filters) -> list[dict]:
+    """The workspace's training jobs named <JOB_PREFIX>..., the latest first."""
+    jobs = _all(ctx, "list_training_jobs", "TrainingJobSummaries", NameContains=ctx.names.of(JOB_PREFIX),
+                SortBy="CreationTime", SortOrder="Descending", **filters)
+    return [j for j in jobs if _ours(ctx, j["TrainingJobName"])]
+
+
 def _completed_job(ctx) -> dict | None:
-    sm = ctx.client("sagemaker")
-    jobs = sm.list_training_jobs(NameContains=JOB_PREFIX, StatusEquals="Completed", SortBy="CreationTime",
-                                 SortOrder="Descending").get("TrainingJobSummaries", [])
-    return sm.describe_training_job(TrainingJobName=jobs[0]["TrainingJobName"]) if jobs else None
+    jobs = _training_jobs(ctx, StatusEquals="Completed")
+    return ctx.client("sagemaker").describe_training_job(TrainingJobName=jobs[0]["TrainingJobName"]) if jobs else None
 
 
 def training_job(ctx) -> list[Part]:
-    sm = ctx.client("sagemaker")
     job = _completed_job(ctx)
+    prefix, role = ctx.names.of(JOB_PREFIX), ctx.names.of(ROLE)
     if job is None:
-        tried = sm.list_training_jobs(NameContains=JOB_PREFIX, SortBy="CreationTime",
-                                      SortOrder="Descending").get("TrainingJobSummaries", [])
-        found = (f"no completed training job named {JOB_PREFIX}-...; the latest, {tried[0]['TrainingJobName']}, "
-                 f"is {tried[0]['TrainingJobStatus']}") if tried else f"no training job named {JOB_PREFIX}-..."
-        return [Part(False, found, "Train with the Estimator in step 4 (base_job_name='at-risk-xgboost').", 4)]
+        tried = _training_jobs(ctx)
+        found = (f"no completed training job named {prefix}-...; the latest, {tried[0]['TrainingJobName']}, "
+                 f"is {tried[0]['TrainingJobStatus']}") if tried else f"no training job named {prefix}-..."
+        return [Part(False, found, f"Train with the Estimator in step 4 (base_job_name='{ctx.names.of(JOB_NAME)}').",
+                     4)]
     image = job["AlgorithmSpecification"].get("TrainingImage", "")
     channels = {c["ChannelName"]: c for c in job.get("InputDataConfig", [])}
     uris = {n: c["DataSource"]["S3DataSource"]["S3Uri"] for n, c in channels.items()}
@@ -78,8 +96,8 @@ def training_job(ctx) -> list[Part]:
         Part(True, f"training job {job['TrainingJobName']} completed"),
         Part("xgboost" in image.rsplit("/", 1)[-1], f"image {image.rsplit('/', 1)[-1]}",
              "Use the built-in algorithm: sagemaker.image_uris.retrieve('xgboost', region, '1.7-1')."),
-        Part(job.get("RoleArn", "").endswith(f"/{ROLE}"), f"runs as {job.get('RoleArn', '').rsplit('/', 1)[-1]}",
-             f"Pass role=<the ARN of {ROLE}>."),
+        Part(job.get("RoleArn", "").endswith(f"/{role}"), f"runs as {job.get('RoleArn', '').rsplit('/', 1)[-1]}",
+             f"Pass role=<the ARN of {role}>."),
         Part(set(uris) == {"train", "validation"} and all(ML_PREFIX in u for u in uris.values())
              and all(c.get("ContentType", "").startswith("text/csv") for c in channels.values()),
              "channels " + ", ".join(f"{n} ({channels[n].get('ContentType', 'no content type')})" for n in sorted(uris)),
@@ -92,27 +110,38 @@ def training_job(ctx) -> list[Part]:
 def _deployments(ctx, model_data: str) -> tuple[set[str], list[dict]]:
     """(endpoint configs serving a model of ``model_data``, endpoints using one of them)."""
     sm = ctx.client("sagemaker")
-    models = set()
-    for summary in sm.list_models().get("Models", []):
-        desc = sm.describe_model(ModelName=summary["ModelName"])
-        container = desc.get("PrimaryContainer") or {}
-        if container.get("ModelDataUrl") == model_data:
-            models.add(desc["ModelName"])
+    models = _models_of(ctx, model_data)
     configs = set()
-    for summary in sm.list_endpoint_configs().get("EndpointConfigs", []):
+    for summary in _all(ctx, "list_endpoint_configs", "EndpointConfigs"):
+        if not _ours(ctx, summary["EndpointConfigName"]):
+            continue
         config = sm.describe_endpoint_config(EndpointConfigName=summary["EndpointConfigName"])
         if any(v.get("ModelName") in models for v in config.get("ProductionVariants", [])):
             configs.add(config["EndpointConfigName"])
-    endpoints = [sm.describe_endpoint(EndpointName=e["EndpointName"]) for e in sm.list_endpoints().get("Endpoints", [])]
+    endpoints = [sm.describe_endpoint(EndpointName=e["EndpointName"]) for e in _all(ctx, "list_endpoints", "Endpoints")
+                 if _ours(ctx, e["EndpointName"])]
     return configs, [e for e in endpoints if e.get("EndpointConfigName") in configs]
+
+
+def _models_of(ctx, model_data: str) -> set[str]:
+    """The workspace's models that serve ``model_data`` (the trained job's artifact)."""
+    sm = ctx.client("sagemaker")
+    models = set()
+    for summary in _all(ctx, "list_models", "Models"):
+        if not _ours(ctx, summary["ModelName"]):
+            continue
+        desc = sm.describe_model(ModelName=summary["ModelName"])
+        if (desc.get("PrimaryContainer") or {}).get("ModelDataUrl") == model_data:
+            models.add(desc["ModelName"])
+    return models
 
 
 def _served_before(ctx) -> list[str]:
     """Endpoints that served and are gone: their CloudWatch log groups outlive them (on AWS too)."""
-    logs, sm = ctx.client("logs"), ctx.client("sagemaker")
-    groups = logs.describe_log_groups(logGroupNamePrefix=ENDPOINT_LOGS).get("logGroups", [])
-    live = {e["EndpointName"] for e in sm.list_endpoints().get("Endpoints", [])}
-    return [g["logGroupName"][len(ENDPOINT_LOGS):] for g in groups if g["logGroupName"][len(ENDPOINT_LOGS):] not in live]
+    pages = ctx.client("logs").get_paginator("describe_log_groups").paginate(logGroupNamePrefix=ENDPOINT_LOGS)
+    names = [g["logGroupName"][len(ENDPOINT_LOGS):] for page in pages for g in page.get("logGroups", [])]
+    live = {e["EndpointName"] for e in _all(ctx, "list_endpoints", "Endpoints")}
+    return [name for name in names if name not in live and _ours(ctx, name)]
 
 
 def endpoint(ctx) -> list[Part]:
@@ -136,14 +165,10 @@ def endpoint(ctx) -> list[Part]:
 def batch_predictions(ctx) -> list[Part]:
     sm, s3 = ctx.client("sagemaker"), ctx.client("s3")
     job = _completed_job(ctx)
-    models = set()
-    if job is not None:
-        data = job["ModelArtifacts"]["S3ModelArtifacts"]
-        models = {m["ModelName"] for m in sm.list_models().get("Models", [])
-                  if (sm.describe_model(ModelName=m["ModelName"]).get("PrimaryContainer") or {}).get("ModelDataUrl") == data}
+    models = _models_of(ctx, job["ModelArtifacts"]["S3ModelArtifacts"]) if job is not None else set()
     runs = [sm.describe_transform_job(TransformJobName=t["TransformJobName"])
-            for t in sm.list_transform_jobs(StatusEquals="Completed", SortBy="CreationTime",
-                                            SortOrder="Descending").get("TransformJobSummaries", [])]
+            for t in _all(ctx, "list_transform_jobs", "TransformJobSummaries", StatusEquals="Completed",
+                          SortBy="CreationTime", SortOrder="Descending") if _ours(ctx, t["TransformJobName"])]
     runs = [r for r in runs if r.get("ModelName") in models]
     if not runs:
         return [Part(False, "no completed batch transform job with the trained model",
