@@ -31,11 +31,12 @@ def _class(settings, name):
 def register(main: click.Group) -> None:
     @main.group("class")
     def class_group():
-        """Run a class: N learners, each in an isolated account on one shared endpoint.
+        """Run a class: N learners, each isolated, on one shared endpoint or in one AWS account.
 
         \b
         Example:
           labkit class create dataeng-0312 --learners 30
+          labkit class create dataeng-0312 --learners 30 --shared-account   # one account, scoped names
           labkit class report dataeng-0312            # HTML dashboard
           labkit class teardown dataeng-0312 --yes
         """
@@ -44,27 +45,43 @@ def register(main: click.Group) -> None:
     @click.argument("name")
     @click.option("--learners", "count", type=int, required=True, help="How many learners (1-500).")
     @click.option("--no-data", is_flag=True, help="Skip uploading the data set into each learner's source bucket.")
-    def class_create(name, count, no_data):
-        """Provision a class: per learner an account, an IAM user with keys, the workshop stack, an env file.
+    @click.option("--shared-account", is_flag=True,
+                  help="All learners in this account: an IAM user each, and a scope (l01, l02 ...) in every "
+                       "account-wide name. Always so on LABKIT_TARGET=aws.")
+    @click.option("--scope-prefix", default="l", show_default=True,
+                  help="With --shared-account: scopes are this prefix and the learner's number (l07).")
+    def class_create(name, count, no_data, shared_account, scope_prefix):
+        """Provision a class: per learner an identity with keys, the workshop stack, an env file.
 
-        Starts this workspace's endpoint if needed; learners connect to it with their own keys
-        (LABKIT_SHARED_ENDPOINT=1 in their env file, so they never start or stop it). Run it again
-        to add learners or to restore the class after the endpoint restarted.
+        On the local target each learner gets an account of their own on this workspace's endpoint
+        (started if needed); learners connect with their own keys (LABKIT_SHARED_ENDPOINT=1 in their
+        env file, so they never start or stop it). With --shared-account, and always on
+        LABKIT_TARGET=aws, learners share the account you are signed in to: each gets an IAM user
+        whose policy is fenced to their scope and workspace tag, and every name of their stack
+        carries their scope (l07-dataedu-glue-crawler-role, l07_db_raw_sisdemo). Run it again to add
+        learners or to restore the class after the endpoint restarted.
 
         \b
         Example:
           labkit class create dataeng-0312 --learners 30
           set -a; . ~/.labkit/classes/dataeng-0312/learners/learner-07.env; set +a   # as learner-07
+          LABKIT_TARGET=aws labkit class create dataeng-0312 --learners 12   # one AWS account
         """
         from .classroom import learners, roster
+        from .targets.base import TargetError
 
         settings = _settings()
         target = get_target(settings)
-        if settings.target == "local":
-            target.start()
-        click.echo(f"Class {name}: {count} learners on {target.endpoint_url or settings.target}")
+        if settings.target in ("local", "aws"):
+            try:
+                target.start()    # local: the class endpoint; aws: the preflight (never as root)
+            except TargetError as exc:
+                raise click.ClickException(str(exc)) from None
+        where = target.endpoint_url or f"account {target.status().get('account')} ({settings.region})"
+        click.echo(f"Class {name}: {count} learners on {where}")
         try:
-            report = learners.create(settings, target, name, count, with_data=not no_data, echo=click.echo)
+            report = learners.create(settings, target, name, count, with_data=not no_data,
+                                     shared_account=shared_account, scope_prefix=scope_prefix, echo=click.echo)
         except roster.ClassError as exc:
             raise click.ClickException(str(exc)) from None
         root = Path(report.klass.dir)

@@ -16,7 +16,7 @@ from tests.support import LABKIT, free_port, run
 def instructor(tmp_path):
     env = dict(os.environ, LABKIT_HOME=str(tmp_path / "instructor"), LABKIT_PORT=str(free_port()))
     for var in ("LABKIT_TARGET", "LABKIT_CLASS_STORE", "LABKIT_LEARNER", "LABKIT_SHARED_ENDPOINT",
-                "LABKIT_ACCESS_KEY_ID", "LABKIT_SECRET_ACCESS_KEY"):
+                "LABKIT_ACCESS_KEY_ID", "LABKIT_SECRET_ACCESS_KEY", "LABKIT_SCOPE"):
         env.pop(var, None)
     try:
         yield env
@@ -24,8 +24,8 @@ def instructor(tmp_path):
         subprocess.run(LABKIT + ["down"], env=env, capture_output=True, timeout=60)
 
 
-def learner_env(instructor, name):
-    path = os.path.join(instructor["LABKIT_HOME"], "classes", "c1", "learners", f"{name}.env")
+def learner_env(instructor, name, klass="c1"):
+    path = os.path.join(instructor["LABKIT_HOME"], "classes", klass, "learners", f"{name}.env")
     pairs = [line.split("=", 1) for line in open(path).read().splitlines() if line and not line.startswith("#")]
     return dict(instructor, **{k: v.strip("'") for k, v in pairs})
 
@@ -75,6 +75,21 @@ def test_a_class_from_create_to_report_to_teardown(instructor):
     assert not os.path.exists(os.path.join(instructor["LABKIT_HOME"], "classes", "c1"))
     with pytest.raises(ClientError):
         s3_two.head_bucket(Bucket=f"dataedu-raw-{two['guid']}")
+
+
+def test_a_class_in_one_shared_account_from_the_command_line(instructor):
+    made = run(instructor, "class", "create", "cs", "--learners", "2", "--no-data", "--shared-account",
+               "--scope-prefix", "t")
+    assert "Created 2" in made.stdout and "scope t01" in made.stdout and "scope t02" in made.stdout
+    ana = learner_env(instructor, "learner-01", "cs")
+    assert ana["LABKIT_SCOPE"] == "t01"
+    status = json.loads(run(ana, "status", "--json").stdout)
+    assert status["workspace"]["scope"] == "t01" and "t01-dataedu-glue-crawler-role" in status["workspace"]["roles"]
+    checked = run(ana, "check", "03_glue_crawlers", "--json", check=False)
+    hints = json.dumps(json.loads(checked.stdout)["checks"])
+    assert "t01-dataedu-sisdemo-crawler" in hints and "t02-" not in hints
+    gone = run(instructor, "class", "teardown", "cs", "--yes")
+    assert "0 learners with failures" in gone.stdout
 
 
 def test_class_commands_have_help_with_an_example():

@@ -9,11 +9,12 @@ key (endpoint/moto/accounts.py), so learners never see each other's buckets, cat
 engine state. Running create again is safe: existing learners keep their account, guid and key
 (a key the endpoint no longer knows — it restarted — is replaced and the roster rewritten).
 
-Only the local target is supported: the workshop stack has fixed names (alias/dataedu-key,
-dataedu-*-role, db_raw_sisdemo, dataedu-wg), so learners cannot share one account, and creating
-real AWS accounts per learner is not something to do from a laptop command. On AWS, give each
-learner an account (e.g. AWS Organizations, Workshop Studio) and a profile; they run
-``LABKIT_TARGET=aws labkit up`` and ``labkit submit`` into a shared class store directory.
+With ``shared_account`` (the only way on the aws target: creating real AWS accounts per learner
+is not something to do from a laptop command) every learner works in the instructor's account
+instead: an IAM user of their own, a *scope* that every account-wide name of their stack carries
+(``l07-dataedu-glue-crawler-role``, ``l07_db_raw_sisdemo``) and a policy fenced to their names and
+workspace tag (classroom/shared.py). On the local target that mode is the same code on the shared
+endpoint, which is how it is tested here.
 """
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..sessions import isolated_session
-from ..stack.names import Names, new_guid
+from ..stack.names import Names, ScopeError, check_scope, new_guid
+from . import shared
 from .roster import ClassError, ClassInfo, Learner, class_dir, learner_name, save
 
 WORKERS = 4                                      # learners provisioned / torn down at a time
@@ -79,7 +81,18 @@ def _key_works(learner: Learner, endpoint_url: str | None, region: str) -> bool:
         ident = _learner_session(learner, region).client("sts", endpoint_url=endpoint_url).get_caller_identity()
     except Exception:  # noqa: BLE001 - a rejected key
         return False
-    return ident["Account"] == learner.account   # an unknown key lands in the default account
+    # An unknown key lands in the default account on the local endpoint: the account (and, in a
+    # shared account, the user) must be the learner's.
+    return ident["Account"] == learner.account and (not learner.user or ident["Arn"].endswith(f":user/{learner.user}"))
+
+
+def _wait_for_key(learner: Learner, endpoint_url: str | None, region: str, timeout: float = 60.0) -> None:
+    """A new IAM access key takes seconds to work everywhere on AWS (at once on the local endpoint)."""
+    deadline = time.monotonic() + timeout
+    while not _key_works(learner, endpoint_url, region):
+        if time.monotonic() > deadline:
+            raise ClassError(f"the new access key of {learner.user} did not start working within {timeout:.0f} s")
+        time.sleep(2)
 
 
 def _ensure_user(iam, klass: str) -> None:
@@ -102,64 +115,100 @@ def _new_key(iam) -> tuple[str, str]:
 def learner_settings(settings, learner: Learner):
     """The learner's own Settings (their LABKIT_HOME and keys), for their workspace and manifest."""
     return replace(settings, home=Path(learner.home), access_key=learner.access_key, secret_key=learner.secret_key,
-                   shared_endpoint=True, learner=learner.name)
+                   shared_endpoint=True, learner=learner.name, scope=learner.scope)
 
 
-def _write_workspace(learner: Learner) -> None:
+def _write_workspace(learner: Learner, target: str) -> None:
     path = Path(learner.home) / "workspace.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.loads(path.read_text()) if path.exists() else {}
-    data.setdefault("local", {})["guid"] = learner.guid
+    entry = data.setdefault(target, {})
+    entry["guid"] = learner.guid
+    if learner.scope:
+        entry["scope"] = learner.scope
     path.write_text(json.dumps(data, indent=2, sort_keys=True))
 
 
-def create(settings, target, name: str, count: int, *, with_data: bool = True,
-           echo: Callable[[str], None] = lambda _m: None) -> CreateReport:
-    """Provision (or repair, or grow) class ``name`` to ``count`` learners on the target's endpoint."""
+def create(settings, target, name: str, count: int, *, with_data: bool = True, shared_account: bool = False,
+           scope_prefix: str = "l", echo: Callable[[str], None] = lambda _m: None) -> CreateReport:
+    """Provision (or repair, or grow) class ``name`` to ``count`` learners: on the local target's
+    endpoint an account each, or (``shared_account``; always on the aws target) all in the
+    instructor's account, each with an IAM user and a scope ``<scope_prefix><number>``."""
     from ..stack.provision import provision
     from . import roster
 
-    if settings.target != "local":
+    if settings.target not in ("local", "aws"):
         raise ClassError(
-            f"class mode runs on the local target (one shared endpoint); LABKIT_TARGET is {settings.target}. On AWS, "
-            "the workshop stack's fixed names need one account per learner: give each learner an account and a "
-            "profile (AWS Organizations, Workshop Studio); they run `LABKIT_TARGET=aws labkit up` and "
-            "`labkit submit` with LABKIT_CLASS_STORE pointing at a shared directory.")
+            f"class mode runs on the local target (one shared endpoint) or the aws target (one shared account); "
+            f"LABKIT_TARGET is {settings.target}.")
+    shared_account = shared_account or settings.target == "aws"
     if not 1 <= count <= 500:
         raise ClassError(f"--learners must be between 1 and 500, got {count}")
+    width = max(2, len(str(count)))
+    try:
+        check_scope(f"{scope_prefix}{0:0{width}d}")
+    except ScopeError as exc:
+        raise ClassError(f"--scope-prefix {scope_prefix!r}: {exc}") from None
     root = class_dir(settings.home, name)
     try:
         klass = roster.load(settings.home, name)
     except ClassError:
         klass = ClassInfo(name=name, target=settings.target, port=settings.port, region=settings.region,
-                          endpoint_url=target.endpoint_url, dir=str(root), store=str(root / "store"))
-    if klass.port != settings.port:
+                          endpoint_url=target.endpoint_url or "", dir=str(root), store=str(root / "store"),
+                          shared_account=shared_account)
+    if klass.target != settings.target:
+        raise ClassError(f"class {name} is on the {klass.target} target; run this with LABKIT_TARGET={klass.target}")
+    if klass.target == "local" and klass.port != settings.port:
         raise ClassError(f"class {name} runs on port {klass.port}; run this with LABKIT_PORT={klass.port}")
+    if klass.learners and klass.shared_account != shared_account:
+        how = "in one shared account" if klass.shared_account else "with an account per learner"
+        raise ClassError(f"class {name} was created {how}; it keeps that (leave --shared-account as it was)")
     report = CreateReport(klass)
     admin = target.session()
     endpoint_url = target.endpoint_url
     org = admin.client("organizations", endpoint_url=endpoint_url)
     sts = admin.client("sts", endpoint_url=endpoint_url)
-    _ensure_organization(org)
+    admin_iam = admin.client("iam", endpoint_url=endpoint_url)
+    class_account = sts.get_caller_identity()["Account"] if shared_account else ""
+    if not shared_account:
+        _ensure_organization(org)
     by_name = {learner.name: learner for learner in klass.learners}
-    width = max(2, len(str(count)))
+
+    def new_identity(lname: str, learner: Learner | None) -> Learner:
+        home = str(root / "learners" / lname / "home")
+        guid = learner.guid if learner else new_guid()
+        if shared_account:
+            scope = learner.scope if learner else f"{scope_prefix}{lname.rsplit('-', 1)[-1]}"
+            names = Names(guid, scope)
+            taken = shared.scope_taken_by(admin_iam, names)
+            if taken:
+                raise ClassError(f"scope {scope} is already used in account {class_account} by workspace {taken}; "
+                                 "run again with another --scope-prefix")
+            try:
+                key, secret = shared.ensure_user(admin_iam, name, lname, names, class_account, settings.region)
+            except ValueError as exc:
+                raise ClassError(str(exc)) from None
+            fresh = Learner(lname, class_account, key, secret, guid, home, scope, shared.user_name(name, lname))
+            _wait_for_key(fresh, endpoint_url, settings.region)
+            return fresh
+        account = learner.account if learner else _new_account(org, name, lname)
+        iam = _as_account_admin(sts, account, endpoint_url, settings.region)
+        _ensure_user(iam, name)
+        key, secret = _new_key(iam)
+        return Learner(lname, account, key, secret, guid, home)
 
     def one(lname: str) -> tuple[str, Learner]:
         learner = by_name.get(lname)
         if learner is not None and _key_works(learner, endpoint_url, settings.region):
             outcome = "kept"
         else:
-            account = learner.account if learner else _new_account(org, name, lname)
-            iam = _as_account_admin(sts, account, endpoint_url, settings.region)
-            _ensure_user(iam, name)
-            key, secret = _new_key(iam)
-            home = str(root / "learners" / lname / "home")
             outcome = "rekeyed" if learner else "created"
-            learner = Learner(lname, account, key, secret, learner.guid if learner else new_guid(), home)
-        _write_workspace(learner)
-        provision(_learner_session(learner, settings.region), Names(learner.guid), endpoint_url=endpoint_url,
-                  scale=settings.scale, seed=settings.seed, with_data=with_data)
-        echo(f"  {lname}  account {learner.account}  workspace {learner.guid}")
+            learner = new_identity(lname, learner)
+        _write_workspace(learner, settings.target)
+        provision(_learner_session(learner, settings.region), Names(learner.guid, learner.scope),
+                  endpoint_url=endpoint_url, scale=settings.scale, seed=settings.seed, with_data=with_data)
+        echo(f"  {lname}  account {learner.account}  workspace {learner.guid}"
+             + (f"  scope {learner.scope}" if learner.scope else ""))
         return outcome, learner
 
     def guarded(lname: str):
@@ -218,6 +267,11 @@ def teardown(settings, target, klass: ClassInfo, *, keep_results: bool = False,
             result.deleted, result.pending = len(report.deleted), len(report.pending)
             result.failed = [f"{r.kind} {r.name}: {why}" for r, why in report.failed]
             result.foreign = len(report.foreign)
+            if learner.user:   # a shared account: the learner's user goes; the account is the class's
+                shared.remove_user(admin.client("iam", endpoint_url=endpoint_url), learner.user)
+                echo(f"  {learner.name}: deleted {result.deleted}, pending {result.pending}, "
+                     f"failed {len(result.failed)}")
+                return result
             iam = _as_account_admin(sts, learner.account, endpoint_url, settings.region)
             try:
                 for key in iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]:
@@ -226,6 +280,11 @@ def teardown(settings, target, klass: ClassInfo, *, keep_results: bool = False,
                 iam.delete_user(UserName=USER)
             except iam.exceptions.NoSuchEntityException:
                 pass
+        elif learner.user:
+            shared.remove_user(admin.client("iam", endpoint_url=endpoint_url), learner.user)
+            result.failed.append(f"its key no longer works: its IAM user is removed, but its resources "
+                                 f"(tag labkit:workspace={learner.guid}) are left; run `labkit teardown` as admin")
+            return result
         else:
             result.failed.append("its key is unknown to the endpoint (restarted?): nothing of it is left there")
         try:

@@ -25,14 +25,21 @@ class Learner:
     secret_key: str
     guid: str                 # their workspace (the stack's resource names)
     home: str                 # their LABKIT_HOME (workspace.json, progress, manifest)
+    scope: str = ""           # in a class sharing one account: the scope in every name (l07)
+    user: str = ""            # in a class sharing one account: their IAM user there
 
     def env(self, klass: "ClassInfo") -> dict[str, str]:
         """What a learner's shell (and so their JupyterLab kernels) needs to work in the class."""
+        common = {"LABKIT_REGION": klass.region, "LABKIT_HOME": self.home, "LABKIT_LEARNER": self.name,
+                  "LABKIT_CLASS_STORE": klass.store}
+        if self.scope:
+            common["LABKIT_SCOPE"] = self.scope
+        if klass.target == "aws":   # the learner's IAM user in the class account: boto3's own variables
+            return {**common, "LABKIT_TARGET": "aws", "AWS_ACCESS_KEY_ID": self.access_key,
+                    "AWS_SECRET_ACCESS_KEY": self.secret_key, "AWS_DEFAULT_REGION": klass.region}
         return {
-            "LABKIT_TARGET": "local", "LABKIT_PORT": str(klass.port), "LABKIT_REGION": klass.region,
-            "LABKIT_HOME": self.home, "LABKIT_SHARED_ENDPOINT": "1", "LABKIT_LEARNER": self.name,
-            "LABKIT_CLASS_STORE": klass.store, "LABKIT_ACCESS_KEY_ID": self.access_key,
-            "LABKIT_SECRET_ACCESS_KEY": self.secret_key,
+            **common, "LABKIT_TARGET": "local", "LABKIT_PORT": str(klass.port), "LABKIT_SHARED_ENDPOINT": "1",
+            "LABKIT_ACCESS_KEY_ID": self.access_key, "LABKIT_SECRET_ACCESS_KEY": self.secret_key,
         }
 
 
@@ -47,6 +54,7 @@ class ClassInfo:
     store: str
     created: float = field(default_factory=time.time)
     learners: list[Learner] = field(default_factory=list)
+    shared_account: bool = False    # all learners in the instructor's account, fenced by scope and policy
 
     def as_dict(self, secrets: bool = True) -> dict:
         out = asdict(self)
@@ -89,8 +97,11 @@ def save(klass: ClassInfo) -> Path:
 
 
 def env_file(klass: ClassInfo, learner: Learner) -> str:
-    lines = [f"# labkit class {klass.name}: {learner.name} (account {learner.account}, workspace {learner.guid})",
+    lines = [f"# labkit class {klass.name}: {learner.name} (account {learner.account}, workspace {learner.guid}"
+             + (f", scope {learner.scope}, IAM user {learner.user}" if learner.scope else "") + ")",
              "# In a shell:  set -a; . ./" + f"{learner.name}.env; set +a   then: labkit status / jupyter lab"]
+    if klass.target == "aws":
+        lines.append("# Unset AWS_PROFILE in that shell: a profile would win over these keys.")
     lines += [f"{k}={shlex.quote(v)}" for k, v in sorted(learner.env(klass).items())]
     return "\n".join(lines) + "\n"
 

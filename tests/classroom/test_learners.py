@@ -79,12 +79,6 @@ def test_a_restarted_endpoint_gets_new_keys_for_the_same_accounts(endpoint, inst
     assert _client(endpoint, learner, "s3").head_bucket(Bucket=Names(learner.guid).buckets["raw"])
 
 
-def test_class_mode_refuses_the_aws_target_and_says_why(tmp_path):
-    settings = load(environ={}, home=tmp_path, target="aws")
-    with pytest.raises(roster.ClassError, match="one account per learner"):
-        learners.create(settings, None, "c1", 3)
-
-
 def test_a_class_name_is_checked(tmp_path):
     with pytest.raises(roster.ClassError, match="lower-case"):
         roster.class_dir(tmp_path, "Bad Name")

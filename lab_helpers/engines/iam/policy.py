@@ -77,6 +77,32 @@ def statements(document: str | dict | None) -> list[dict]:
     return as_list(doc.get("Statement"))
 
 
+def identity_decision(documents, action: str, resource: str, context: dict[str, str] | None = None) -> str:
+    """"Allow", "Deny" (an explicit Deny) or "ImplicitDeny" for identity policies (no Principal):
+    Action/NotAction, Resource/NotResource and the conditions ``condition_holds`` evaluates (the
+    context's keys in lower case); a statement with an operator it does not know never applies."""
+    context = {k.lower(): v for k, v in (context or {}).items()}
+    allowed = False
+    for document in as_list(documents):
+        for st in statements(document):
+            if "NotAction" in st:
+                if matches(st["NotAction"], action):
+                    continue
+            elif not matches(st.get("Action"), action):
+                continue
+            if "NotResource" in st:
+                if matches(st["NotResource"], resource):
+                    continue
+            elif not matches(st.get("Resource", "*"), resource):
+                continue
+            if not condition_holds(st.get("Condition"), context):
+                continue
+            if st.get("Effect") == "Deny":
+                return "Deny"
+            allowed = allowed or st.get("Effect") == "Allow"
+    return "Allow" if allowed else "ImplicitDeny"
+
+
 def allows_role(policy: str | dict, role_arn: str, action: str) -> bool:
     """Does a key/resource policy have an Allow (and no Deny) for this role and action?"""
     account = role_arn.split(":")[4]
