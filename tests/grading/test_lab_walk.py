@@ -6,6 +6,10 @@ The walk shares one account (the module resets the endpoint once), so catch-up o
 not done yet: every lab's notebook runs once in the whole module — which is itself asserted, as the
 incremental catch-up learners rely on. Each test still runs on its own (`pytest -k ...`): catch-up
 then replays whatever earlier labs it needs, and the assertions say which labs that must be.
+
+The learner works in a scoped workspace (LABKIT_SCOPE=w1), as in a class that shares one account:
+every account-wide name the notebooks and checks use carries the scope. The solution notebooks'
+own run (nbval) covers the workshop's unscoped names.
 """
 from __future__ import annotations
 
@@ -23,13 +27,18 @@ from tests.conftest import new_learner, point_at, reset_endpoint
 pytestmark = pytest.mark.shared_account
 QUIET = dict(echo=lambda *_: None)
 REPLAYED: list[str] = []      # every lab catch-up replayed in this module, in order
+SCOPE = "w1"
 
 
 @pytest.fixture(scope="module")
 def learner(endpoint_server):
     reset_endpoint(endpoint_server)
     with pytest.MonkeyPatch.context() as mp:
-        yield new_learner(endpoint_server, mp)
+        mp.setenv("LABKIT_SCOPE", SCOPE)
+        session = new_learner(endpoint_server, mp)
+        assert session.names.scope == SCOPE
+        yield session
+    session.settings.workspace_file.unlink(missing_ok=True)   # later modules get a workspace of their own
     reset_endpoint(endpoint_server)
 
 
@@ -105,8 +114,8 @@ def test_lab_02_fails_before_and_passes_after_its_solution(learner):
     _catch_up(learner, "02_lambda_load")
     fresh = _results(learner, "02_lambda_load")
     _assert_fresh(fresh, {"function_invoked", "raw_loaded", "objects_encrypted"})
-    assert f"Invoke {FETCH_DEMO_DATA}" in fresh["function_invoked"].hint
-    assert f"Invoke {FETCH_DEMO_DATA}" in fresh["raw_loaded"].hint
+    assert f"Invoke {SCOPE}-{FETCH_DEMO_DATA}" in fresh["function_invoked"].hint
+    assert f"Invoke {SCOPE}-{FETCH_DEMO_DATA}" in fresh["raw_loaded"].hint
 
     done = _finish(learner, "02_lambda_load")
     assert done["objects_encrypted"].found == [
@@ -121,7 +130,7 @@ def test_labs_03_04_fail_before_and_pass_after_their_solutions(learner):
     fresh = _results(learner, "04_athena_curate")
     _assert_fresh(fresh, {"workgroup", "curated_table", "student_view"})
     assert "create_work_group" in fresh["workgroup"].hint
-    assert "CREATE DATABASE db_cur_lmsdemo" in fresh["curated_table"].hint
+    assert f"CREATE DATABASE {SCOPE}_db_cur_lmsdemo" in fresh["curated_table"].hint
 
     _finish(learner, "04_athena_curate")
 
@@ -177,11 +186,12 @@ def test_lab_06_partial_credit(learner, client):
     loaded = learner.run_check("06_redshift", "copy_load", record=False)
     assert not loaded.passed and "0 rows" in " ".join(loaded.found)
     kms = client("kms")
-    key_id = kms.describe_key(KeyId="alias/dataedu-key")["KeyMetadata"]["KeyId"]
+    key_id = kms.describe_key(KeyId=f"alias/{SCOPE}-dataedu-key")["KeyMetadata"]["KeyId"]
     policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
     for st in policy["Statement"]:
         if st.get("Sid") == "Allow use of the key":
-            st["Principal"]["AWS"] = [a for a in st["Principal"]["AWS"] if redshift_checks.ROLE not in a]
+            st["Principal"]["AWS"] = [a for a in st["Principal"]["AWS"]
+                                      if not a.endswith("/" + learner.names.of(redshift_checks.ROLE))]
     kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(policy))
     access = learner.run_check("06_redshift", "spectrum_access", record=False)
     assert not access.passed and any("Spectrum query failed" in f for f in access.found)
@@ -191,18 +201,19 @@ def test_lab_05_partial_credit(learner, client):
     _reach(learner, "05_databrew")
     databrew = client("databrew")
     # A new published version with a LEFT_JOIN keeps the other parts of the recipe check.
-    steps = databrew.describe_recipe(Name="student-ext-2", RecipeVersion="LATEST_PUBLISHED")["Steps"]
+    recipe_name = f"{SCOPE}-student-ext-2"
+    steps = databrew.describe_recipe(Name=recipe_name, RecipeVersion="LATEST_PUBLISHED")["Steps"]
     for step in steps:
-        if step["Action"]["Parameters"].get("secondaryDatasetName") == "planned-grad-semester":
+        if step["Action"]["Parameters"].get("secondaryDatasetName") == f"{SCOPE}-planned-grad-semester":
             step["Action"]["Parameters"]["joinType"] = "LEFT_JOIN"
-    databrew.update_recipe(Name="student-ext-2", Steps=steps)
-    databrew.publish_recipe(Name="student-ext-2")
+    databrew.update_recipe(Name=recipe_name, Steps=steps)
+    databrew.publish_recipe(Name=recipe_name)
     recipe = learner.run_check("05_databrew", "recipe", record=False)
     assert not recipe.passed and 0 < recipe.points < recipe.max_points
     assert "✘ 5 JOIN steps (expected 5 inner joins)" in recipe.found
 
     # A job that writes CSV, unpartitioned, loses the format part only (its earlier output stays).
-    job = databrew.describe_job(Name="student-ext-2-recipe-job")
+    job = databrew.describe_job(Name=f"{SCOPE}-student-ext-2-recipe-job")
     databrew.update_recipe_job(Name=job["Name"], RoleArn=job["RoleArn"],
                                Outputs=[{**job["Outputs"][0], "Format": "CSV", "PartitionColumns": []}])
     result = learner.run_check("05_databrew", "recipe_job", record=False)
@@ -214,7 +225,7 @@ def test_lab_04_partial_credit(learner, client):
     _reach(learner, "04_athena_curate")
     athena = client("athena")
     # A workgroup that no longer enforces its settings keeps the other parts' points.
-    athena.update_work_group(WorkGroup="dataedu-workgroup",
+    athena.update_work_group(WorkGroup=f"{SCOPE}-dataedu-workgroup",
                              ConfigurationUpdates={"EnforceWorkGroupConfiguration": False})
     wg = learner.run_check("04_athena_curate", "workgroup", record=False)
     assert not wg.passed and 0 < wg.points < wg.max_points
@@ -224,9 +235,10 @@ def test_lab_04_partial_credit(learner, client):
     qid = athena.start_query_execution(
         QueryString="CREATE OR REPLACE VIEW student_pageviews AS "
                     "SELECT user_id, sum(pageview_count) AS pageviews FROM agg_pageview_count_by_user_course GROUP BY 1",
-        QueryExecutionContext={"Database": "db_cur_lmsdemo"}, WorkGroup="dataedu-workgroup")["QueryExecutionId"]
+        QueryExecutionContext={"Database": f"{SCOPE}_db_cur_lmsdemo"},
+        WorkGroup=f"{SCOPE}-dataedu-workgroup")["QueryExecutionId"]
     _wait(athena, qid)
-    table = client("glue").get_table(DatabaseName="db_cur_lmsdemo", Name="student_pageviews")["Table"]
+    table = client("glue").get_table(DatabaseName=f"{SCOPE}_db_cur_lmsdemo", Name="student_pageviews")["Table"]
     assert table["TableType"] == "VIRTUAL_VIEW"
     view = learner.run_check("04_athena_curate", "student_view", record=False)
     assert not view.passed and 0 < view.points < view.max_points
