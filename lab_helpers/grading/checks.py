@@ -127,6 +127,11 @@ def whole_points(max_points: float, parts: list[Part], passed: bool) -> int:
     return int(min(points, max(max_points - 1, 0)))
 
 
+def key_name(ctx) -> str:
+    """The lake key as the labs name it: dataedu-key (its alias without alias/; scoped in a shared account)."""
+    return ctx.names.kms_alias.removeprefix("alias/")
+
+
 def key_label(ctx: CheckContext, key_id: str) -> str:
     """A KMS key as a learner knows it: its alias (alias/dataedu-key), with the key id after it."""
     if not key_id:
@@ -153,4 +158,4 @@ def object_encryption_parts(ctx: CheckContext, bucket: str, key: str, what: str,
     return [Part(True, f"{what} exists ({head['ContentLength']} bytes)"),
             Part(sse == "aws:kms" and used in (key_arn, key_arn.split("/")[-1]),
                  f"encryption: {sse or 'none'}" + (f" with {key_label(ctx, used)}" if sse == "aws:kms" else ""),
-                 "Write it without SSE headers so the bucket default (SSE-KMS with dataedu-key) applies.")]
+                 f"Write it without SSE headers so the bucket default (SSE-KMS with {key_name(ctx)}) applies.")]

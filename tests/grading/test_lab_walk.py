@@ -119,7 +119,7 @@ def test_lab_02_fails_before_and_passes_after_its_solution(learner):
 
     done = _finish(learner, "02_lambda_load")
     assert done["objects_encrypted"].found == [
-        "✔ 51 of 51 sampled raw objects (1 in 3 of 153) are SSE-KMS with dataedu-key"]
+        f"✔ 51 of 51 sampled raw objects (1 in 3 of 153) are SSE-KMS with {SCOPE}-dataedu-key"]
 
 
 def test_labs_03_04_fail_before_and_pass_after_their_solutions(learner):

@@ -6,7 +6,7 @@ from collections import Counter
 
 from botocore.exceptions import ClientError
 
-from ..checks import Check, Part
+from ..checks import Check, Part, key_name
 
 # The workshop's names; a check asks ctx.names.of(...) for the workspace's own (scoped in a shared account).
 SIS_DATABASE = "db_raw_sisdemo"
@@ -55,7 +55,7 @@ def profile_job(ctx) -> list[Part]:
     state = run["State"] if run else "never run"
     hint = "Start the job and wait for it to finish."
     if run and "AccessDenied" in (run.get("ErrorMessage") or ""):
-        hint = (f"The job's role is not a key user of {ctx.names.kms_alias.removeprefix('alias/')} yet: add it to the "
+        hint = (f"The job's role is not a key user of {key_name(ctx)} yet: add it to the "
                 "key policy, then run the job again.")
     written = []
     if location.get("Bucket"):

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from ...engines.iam.policy import allows_role
 from ...stack.names import FETCH_DEMO_DATA, FETCH_S3_DATA, LMS_RAW_PREFIX, SIS_RAW_PREFIX
-from ..checks import Check, Part
+from ..checks import Check, Part, key_name
 
 EXPECTED = {"SIS": (SIS_RAW_PREFIX, 12), "LMS": (LMS_RAW_PREFIX, 141)}
 COPY_ROLE = "dataedu-fetch-s3-data-role"
@@ -100,7 +100,7 @@ def _why_missing(ctx) -> str:
     key_user = _copy_role_is_key_user(ctx)
     if kms_denied and not key_user:
         return (f"{_log_group(copier)} has {len(denied)} AccessDenied line(s), e.g. \"{example}\". "
-                f"Lab 01's key users are missing: {copy_role} may not use {ctx.names.of('dataedu-key')} "
+                f"Lab 01's key users are missing: {copy_role} may not use {key_name(ctx)} "
                 "(kms:GenerateDataKey). Add the workshop roles as key users (do lab 01, or run "
                 "`lab.catch_up()`), then invoke the loader again: it copies only what is missing.")
     if key_user:
@@ -147,11 +147,11 @@ def objects_encrypted(ctx) -> list[Part]:
     ok = len(sample) - len(wrong)
     scope = (f"{ok} of {len(keys)} raw objects" if step == 1 else
              f"{ok} of {len(sample)} sampled raw objects (1 in {step} of {len(keys)})")
-    found = f"{scope} are SSE-KMS with dataedu-key"
+    found = f"{scope} are SSE-KMS with {key_name(ctx)}"
     if wrong:
         found += f" (not: {', '.join(wrong[:3])}{', ...' if len(wrong) > 3 else ''})"
     return [Part(not wrong, found, "Objects must be written without SSE headers (or with SSE-KMS and "
-                                   "dataedu-key) so the raw bucket's default encryption applies.")]
+                                   f"{key_name(ctx)}) so the raw bucket's default encryption applies.")]
 
 
 # The optional step (your own function) is deliberately not checked: skipping it never costs points.

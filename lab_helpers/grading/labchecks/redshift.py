@@ -8,7 +8,7 @@ import time
 from botocore.exceptions import ClientError
 
 from ...engines.iam.policy import allows_role
-from ..checks import Check, Part
+from ..checks import Check, Part, key_name
 
 # The workshop's names; a check asks ctx.names.of(...) for the workspace's own (scoped in a shared account).
 NAMESPACE, WORKGROUP, DATABASE = "dataedu-ns", "dataedu-wg", "dev"
@@ -67,11 +67,6 @@ def _role_arn(ctx) -> str:
     return f"arn:aws:iam::{account}:role/{ctx.names.of(ROLE)}"
 
 
-def _key_name(ctx) -> str:
-    """The lake key as the labs name it: dataedu-key (its alias without alias/)."""
-    return ctx.names.kms_alias.removeprefix("alias/")
-
-
 def workgroup(ctx) -> list[Part]:
     rs = ctx.client("redshift-serverless")
     namespace, role_name = ctx.names.of(NAMESPACE), ctx.names.of(ROLE)
@@ -117,7 +112,7 @@ def spectrum_access(ctx) -> list[Part]:
     key_id = kms.describe_key(KeyId=ctx.names.kms_alias)["KeyMetadata"]["KeyId"]
     policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
     user = allows_role(policy, _role_arn(ctx), "kms:Decrypt")
-    role, key = ctx.names.of(ROLE), _key_name(ctx)
+    role, key = ctx.names.of(ROLE), key_name(ctx)
     parts = [Part(user, f"{role} {'is' if user else 'is not'} a key user of {key}",
                   f"Add {role} to the key users of {key} (step 3), as lab 01 did for the other roles.")]
     problem = _workgroup_ready(ctx)
@@ -200,7 +195,7 @@ def unload(ctx) -> list[Part]:
         used = head.get("SSEKMSKeyId", "")
         parts.append(Part(head.get("ServerSideEncryption") == "aws:kms" and used in (key_arn, key_arn.split("/")[-1]),
                           f"encrypted with {head.get('ServerSideEncryption') or 'nothing'}",
-                          f"Leave encryption to the bucket default (SSE-KMS with {_key_name(ctx)})."))
+                          f"Leave encryption to the bucket default (SSE-KMS with {key_name(ctx)})."))
     return parts
 
 

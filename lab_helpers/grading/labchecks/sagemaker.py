@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..checks import Check, Part
+from ..checks import Check, Part, key_name
 
 ML_PREFIX = "ml/at-risk/"
 # The workshop's names; a check asks ctx.names.of(...) for the workspace's own (scoped in a shared account).
@@ -59,7 +59,7 @@ def training_set(ctx) -> list[Part]:
         parts.append(Part(head.get("ServerSideEncryption") == "aws:kms",
                           f"{channel}: encrypted with {head.get('ServerSideEncryption') or 'nothing'}",
                           "Upload without SSE headers so the bucket default (SSE-KMS with "
-                          f"{ctx.names.kms_alias.removeprefix('alias/')}) applies.", 0.5))
+                          f"{key_name(ctx)}) applies.", 0.5))
     if len(parts) == 6:
         parts.append(Part(len(widths) == 1, f"every row has {sorted(widths)} columns",
                           "train and validation must have the same columns in the same order."))
