@@ -17,6 +17,7 @@ TARGETS = ("local", "localstack", "aws")
 # A learner's scope in a shared account (stack/names.py): starts with a letter, so scoped database
 # names stay valid SQL identifiers; 12 characters keep the longest role name far below IAM's 64.
 SCOPE = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+SCOPE_RULE = "use 1-12 lower-case letters and digits, starting with a letter (e.g. l07)"
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,7 @@ def load(environ: dict[str, str] | None = None, **overrides) -> Settings:
     if not 0 < settings.port < 65536:
         raise ConfigError(f"port {settings.port} is out of range; pick 1024-65535, e.g. --port 4566")
     if settings.scope and not SCOPE.match(settings.scope):
-        raise ConfigError(f"LABKIT_SCOPE={settings.scope!r} is not a scope: use 1-12 lower-case letters and "
-                          "digits, starting with a letter (e.g. l07), or unset it")
+        raise ConfigError(f"LABKIT_SCOPE={settings.scope!r} is not a scope: {SCOPE_RULE}, or unset it")
     if settings.scale <= 0:
         raise ConfigError(f"LABKIT_SCALE must be positive, got {settings.scale}")
     return settings

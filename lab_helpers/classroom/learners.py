@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..sessions import isolated_session
-from ..stack.names import Names, ScopeError, check_scope, new_guid
+from ..stack.names import Names, ScopeError, check_scope, new_guid, save_workspace
 from . import shared
 from .roster import ClassError, ClassInfo, Learner, class_dir, learner_name, save
 
@@ -105,28 +105,10 @@ def _ensure_user(iam, klass: str) -> None:
     iam.put_user_policy(UserName=USER, PolicyName="AdministratorAccess", PolicyDocument=json.dumps(ADMIN_POLICY))
 
 
-def _new_key(iam) -> tuple[str, str]:
-    for old in iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]:
-        iam.delete_access_key(UserName=USER, AccessKeyId=old["AccessKeyId"])
-    key = iam.create_access_key(UserName=USER)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
-
-
 def learner_settings(settings, learner: Learner):
     """The learner's own Settings (their LABKIT_HOME and keys), for their workspace and manifest."""
     return replace(settings, home=Path(learner.home), access_key=learner.access_key, secret_key=learner.secret_key,
                    shared_endpoint=True, learner=learner.name, scope=learner.scope)
-
-
-def _write_workspace(learner: Learner, target: str) -> None:
-    path = Path(learner.home) / "workspace.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.loads(path.read_text()) if path.exists() else {}
-    entry = data.setdefault(target, {})
-    entry["guid"] = learner.guid
-    if learner.scope:
-        entry["scope"] = learner.scope
-    path.write_text(json.dumps(data, indent=2, sort_keys=True))
 
 
 def create(settings, target, name: str, count: int, *, with_data: bool = True, shared_account: bool = False,
@@ -194,7 +176,7 @@ def create(settings, target, name: str, count: int, *, with_data: bool = True, s
         account = learner.account if learner else _new_account(org, name, lname)
         iam = _as_account_admin(sts, account, endpoint_url, settings.region)
         _ensure_user(iam, name)
-        key, secret = _new_key(iam)
+        key, secret = shared.new_key(iam, USER)
         return Learner(lname, account, key, secret, guid, home)
 
     def one(lname: str) -> tuple[str, Learner]:
@@ -204,7 +186,7 @@ def create(settings, target, name: str, count: int, *, with_data: bool = True, s
         else:
             outcome = "rekeyed" if learner else "created"
             learner = new_identity(lname, learner)
-        _write_workspace(learner, settings.target)
+        save_workspace(learner_settings(settings, learner), Names(learner.guid, learner.scope))
         provision(_learner_session(learner, settings.region), Names(learner.guid, learner.scope),
                   endpoint_url=endpoint_url, scale=settings.scale, seed=settings.seed, with_data=with_data)
         echo(f"  {lname}  account {learner.account}  workspace {learner.guid}"
@@ -256,6 +238,7 @@ def teardown(settings, target, klass: ClassInfo, *, keep_results: bool = False,
     admin = target.session()
     org = admin.client("organizations", endpoint_url=endpoint_url)
     sts = admin.client("sts", endpoint_url=endpoint_url)
+    admin_iam = admin.client("iam", endpoint_url=endpoint_url)
 
     def one(learner: Learner) -> LearnerTeardown:
         result = LearnerTeardown(learner.name)
@@ -267,31 +250,21 @@ def teardown(settings, target, klass: ClassInfo, *, keep_results: bool = False,
             result.deleted, result.pending = len(report.deleted), len(report.pending)
             result.failed = [f"{r.kind} {r.name}: {why}" for r, why in report.failed]
             result.foreign = len(report.foreign)
-            if learner.user:   # a shared account: the learner's user goes; the account is the class's
-                shared.remove_user(admin.client("iam", endpoint_url=endpoint_url), learner.user)
-                echo(f"  {learner.name}: deleted {result.deleted}, pending {result.pending}, "
-                     f"failed {len(result.failed)}")
-                return result
-            iam = _as_account_admin(sts, learner.account, endpoint_url, settings.region)
-            try:
-                for key in iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]:
-                    iam.delete_access_key(UserName=USER, AccessKeyId=key["AccessKeyId"])
-                iam.delete_user_policy(UserName=USER, PolicyName="AdministratorAccess")
-                iam.delete_user(UserName=USER)
-            except iam.exceptions.NoSuchEntityException:
-                pass
+            if not learner.user:   # their own account: its user goes with it
+                shared.remove_user(_as_account_admin(sts, learner.account, endpoint_url, settings.region), USER)
         elif learner.user:
-            shared.remove_user(admin.client("iam", endpoint_url=endpoint_url), learner.user)
             result.failed.append(f"its key no longer works: its IAM user is removed, but its resources "
                                  f"(tag labkit:workspace={learner.guid}) are left; run `labkit teardown` as admin")
-            return result
         else:
             result.failed.append("its key is unknown to the endpoint (restarted?): nothing of it is left there")
-        try:
-            org.close_account(AccountId=learner.account)
-        except Exception as exc:  # noqa: BLE001 - an account the endpoint no longer knows
-            if "AccountNotFound" not in type(exc).__name__ and "AccountNotFound" not in str(exc):
-                result.failed.append(f"account {learner.account}: {exc}")
+        if learner.user:   # a shared account: the learner's user goes; the account is the class's
+            shared.remove_user(admin_iam, learner.user)
+        else:
+            try:
+                org.close_account(AccountId=learner.account)
+            except Exception as exc:  # noqa: BLE001 - an account the endpoint no longer knows
+                if "AccountNotFound" not in type(exc).__name__ and "AccountNotFound" not in str(exc):
+                    result.failed.append(f"account {learner.account}: {exc}")
         echo(f"  {learner.name}: deleted {result.deleted}, pending {result.pending}, failed {len(result.failed)}")
         return result
 

@@ -107,6 +107,11 @@ def ensure_user(iam, klass: str, learner: str, names: Names, account: str, regio
                                              {"Key": TAG_KEY, "Value": names.guid}])
     iam.put_user_policy(UserName=user, PolicyName=POLICY_NAME,
                         PolicyDocument=json.dumps(learner_policy(names, account, region)))
+    return new_key(iam, user)
+
+
+def new_key(iam, user: str) -> tuple[str, str]:
+    """A new access key for ``user``; the old ones are deleted (a learner has exactly one)."""
     for old in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
         iam.delete_access_key(UserName=user, AccessKeyId=old["AccessKeyId"])
     key = iam.create_access_key(UserName=user)["AccessKey"]
@@ -114,6 +119,7 @@ def ensure_user(iam, klass: str, learner: str, names: Names, account: str, regio
 
 
 def remove_user(iam, user: str) -> None:
+    """The user, its access keys and inline policies; a user that is already gone is fine."""
     try:
         for key in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
             iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
@@ -135,4 +141,4 @@ def scope_taken_by(iam, names: Names) -> str | None:
     return None if owner == names.guid else (owner or "an untagged workspace")
 
 
-__all__ = ["learner_policy", "ensure_user", "remove_user", "scope_taken_by", "user_name"]
+__all__ = ["learner_policy", "ensure_user", "new_key", "remove_user", "scope_taken_by", "user_name"]

@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from ..config import SCOPE, Settings
+from ..config import SCOPE, SCOPE_RULE, Settings
 
 TAG_KEY = "labkit:workspace"
 KMS_ALIAS = "alias/dataedu-key"
@@ -40,8 +40,7 @@ class ScopeError(ValueError):
 
 def check_scope(scope: str) -> str:
     if scope and not SCOPE.match(scope):
-        raise ScopeError(f"scope {scope!r} is not usable in resource names: use 1-12 lower-case letters "
-                         "and digits, starting with a letter (e.g. l07)")
+        raise ScopeError(f"scope {scope!r} is not usable in resource names: {SCOPE_RULE}")
     return scope
 
 
@@ -103,30 +102,35 @@ def workspace(settings: Settings, create: bool = True) -> Names | None:
     """The workspace's names; the guid (and the scope, in a shared account) is created once and
     kept in LABKIT_HOME/workspace.json. The scope (LABKIT_SCOPE) is recorded with the guid when the
     workspace is created and kept for its life: its resources carry those names."""
-    path = settings.workspace_file
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        data = {}
-    if isinstance(data, dict) and isinstance(data.get(settings.target, {}), dict):
-        entry = data.get(settings.target, {})
-        guid = entry.get("guid", "")
-        if _GUID.match(guid):
-            scope = entry.get("scope", "")
-            if settings.scope and settings.scope != scope:   # its resources already carry the old names
-                raise ScopeError(f"this workspace ({path}) was created with "
-                                 f"{f'scope {scope!r}' if scope else 'no scope'}, not {settings.scope!r}: "
-                                 "unset LABKIT_SCOPE, or use another LABKIT_HOME")
-            return Names(guid, scope)
-    else:
-        data = {}
+    entry = _recorded(settings).get(settings.target)
+    if isinstance(entry, dict) and _GUID.match(entry.get("guid", "")):
+        scope = entry.get("scope", "")
+        if settings.scope and settings.scope != scope:   # its resources already carry the old names
+            raise ScopeError(f"this workspace ({settings.workspace_file}) was created with "
+                             f"{f'scope {scope!r}' if scope else 'no scope'}, not {settings.scope!r}: "
+                             "unset LABKIT_SCOPE, or use another LABKIT_HOME")
+        return Names(entry["guid"], scope)
     if not create:
         return None
-    guid = new_guid()
-    entry = data.setdefault(settings.target, {})
-    entry["guid"] = guid
-    if settings.scope:
-        entry["scope"] = settings.scope
+    names = Names(new_guid(), settings.scope)
+    save_workspace(settings, names)
+    return names
+
+
+def save_workspace(settings: Settings, names: Names) -> None:
+    """Record ``names`` as the workspace of settings.target in LABKIT_HOME/workspace.json (other
+    targets' workspaces in the file are kept). Class mode records the workspaces it provisions."""
+    data = _recorded(settings)
+    data[settings.target] = {"guid": names.guid, **({"scope": names.scope} if names.scope else {})}
+    path = settings.workspace_file
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, sort_keys=True))
-    return Names(guid, settings.scope)
+
+
+def _recorded(settings: Settings) -> dict:
+    """workspace.json's workspaces by target ({} if it is missing or unreadable)."""
+    try:
+        data = json.loads(settings.workspace_file.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
